@@ -1,0 +1,58 @@
+import { test, expect } from './fixtures';
+import { SANDBOX, continueChallenge, lookup, setUpBrowser, validated } from './support/sandbox';
+
+// The sandbox's browser side in Chromium: the Cardinal SDK emulation, verifone.js (OpenPGP.js v4) and the ACS.
+
+test('setup, bin.process, OpenPGP.js card encryption and a frictionless lookup', async ({ page, request }) => {
+  const browser = await setUpBrowser(page, request, '4000000000001000');
+  expect(browser.sessionId).toMatch(/^0_[0-9a-f-]{36}$/);
+  expect(browser.binStatus).toBe(true);
+  expect(Buffer.from(browser.encryptedCard, 'base64').toString()).toContain('-----BEGIN PGP MESSAGE-----');
+  // OpenPGP.js v4 ciphertext decrypts in the sandbox: the lookup answers the test card's values.
+  const answer = await lookup(request, browser.sessionId, browser.encryptedCard);
+  expect(answer).toMatchObject({ enrolled: 'Y', pares_status: 'Y', eci_flag: '05', signature_verification: 'Y' });
+});
+
+test('a challenge completed with 1234 validates, and the server can verify the JWT', async ({ page, request }) => {
+  const browser = await setUpBrowser(page, request, '4000000000001091');
+  const answer = await lookup(request, browser.sessionId, browser.encryptedCard);
+  expect(answer.pares_status).toBe('C');
+  const acs = await continueChallenge(page, answer);
+  await expect(acs.getByText('Amount')).toBeVisible();
+  await expect(acs.getByText('400000******1091')).toBeVisible();
+  await acs.getByLabel('Verification code').fill('1234');
+  await acs.getByRole('button', { name: 'Submit' }).click();
+  const { data, jwt } = await validated(page);
+  expect(data.ActionCode).toBe('SUCCESS');
+  expect(data.Payment.ExtendedData).toMatchObject({ PAResStatus: 'Y', SignatureVerification: 'Y', ECIFlag: '05' });
+  const res = await request.post('/sandbox/verifone/oidc/3ds-service/v2/jwt/validate', {
+    headers: { authorization: SANDBOX.auth },
+    data: { jwt },
+  });
+  expect(await res.json()).toMatchObject({ valid: true, pares_status: 'Y', action_code: 'SUCCESS' });
+});
+
+test('wrong codes fail the challenge after three attempts', async ({ page, request }) => {
+  const browser = await setUpBrowser(page, request, '4000000000001091');
+  const answer = await lookup(request, browser.sessionId, browser.encryptedCard);
+  const acs = await continueChallenge(page, answer);
+  await acs.getByLabel('Verification code').fill('0000');
+  await acs.getByRole('button', { name: 'Submit' }).click();
+  await expect(acs.getByRole('alert')).toHaveText('That code is not right. 2 attempts left.');
+  for (const code of ['1111', '2222']) {
+    await acs.getByLabel('Verification code').fill(code);
+    await acs.getByRole('button', { name: 'Submit' }).click();
+  }
+  const { data } = await validated(page);
+  expect(data.ActionCode).toBe('FAILURE');
+  expect(data.Payment.ExtendedData.PAResStatus).toBe('N');
+});
+
+test('cancel in the challenge gives the cancel outcome', async ({ page, request }) => {
+  const browser = await setUpBrowser(page, request, '5200000000001096');
+  const answer = await lookup(request, browser.sessionId, browser.encryptedCard);
+  const acs = await continueChallenge(page, answer);
+  await acs.getByRole('button', { name: 'Cancel' }).click();
+  const { data } = await validated(page);
+  expect(data).toMatchObject({ ActionCode: 'FAILURE', ErrorNumber: 10011, ErrorDescription: 'Canceled by user' });
+});

@@ -1,0 +1,247 @@
+//! Benchmark: N frictionless checkouts, C at a time, through our server functions against the embedded
+//! sandbox, with every payment state change committed (SQLite synchronous=FULL). Prints checkouts/s and
+//! p50/p99 of each server call, then the same figures for the bare sandbox calls our server makes, so our
+//! overhead shows as a difference and a ratio.
+//!
+//!     cargo run --release --example bench_checkout -- [checkouts] [concurrency]
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use card_checkout::server::{config::Settings, config::sandbox_defaults as d, startup::Application};
+use pgp::composed::{ArmorOptions, Deserializable, MessageBuilder, SignedPublicKey};
+use pgp::crypto::sym::SymmetricKeyAlgorithm;
+use serde_json::{Value, json};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+type Timings = Arc<Mutex<BTreeMap<&'static str, Vec<Duration>>>>;
+
+fn main() {
+    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let checkouts = args.first().copied().unwrap_or(400);
+    let concurrency = args.get(1).copied().unwrap_or(16);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(run(checkouts, concurrency));
+}
+
+async fn run(checkouts: usize, concurrency: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let vars: HashMap<String, String> = HashMap::from([
+        ("APP_ADDR".into(), addr.to_string()),
+        ("DATABASE_URL".into(), format!("sqlite://{}/bench.db", dir.path().display())),
+        ("LOG_LEVEL".into(), "warn".into()),
+    ]);
+    let settings = Settings::from_vars(&vars).unwrap();
+    let app = Application::with_listener(settings, listener).await.unwrap();
+    tokio::spawn(app.run_until_stopped());
+    let base = format!("http://{addr}");
+    let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency * 2).build().unwrap();
+
+    // The browser's part, done up front: one encrypted card per checkout (verifone.js's work).
+    let key = http
+        .get(format!("{base}/sandbox/verifone/keys/{}", d::VERIFONE_PUBLIC_KEY_ALIAS))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (key, _) = SignedPublicKey::from_string(&key).unwrap();
+    let year = card_checkout::server::clock::today().year + 3;
+    let card_json = json!({"captureTime": "2026-11-23T09:00:00Z", "cardNumber": "4000000000001000",
+        "expiryMonth": "01", "expiryYear": year.to_string(), "cvv": "123"})
+    .to_string();
+    let cards: Vec<String> = (0..checkouts * 2).map(|_| encrypt(&key, &card_json)).collect();
+    let cards = Arc::new(Mutex::new(cards));
+
+    println!(
+        "checkouts: {checkouts}, concurrency: {concurrency}, machine: {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let ours: Timings = Arc::default();
+    let started = Instant::now();
+    drive(checkouts, concurrency, |_| {
+        let (http, base, cards, ours) = (http.clone(), base.clone(), cards.clone(), ours.clone());
+        async move { checkout(&http, &base, &cards, &ours, year).await }
+    })
+    .await;
+    let elapsed = started.elapsed();
+    println!(
+        "\nthrough our server functions: {:.0} checkouts/s ({checkouts} in {:.2} s)",
+        checkouts as f64 / elapsed.as_secs_f64(),
+        elapsed.as_secs_f64()
+    );
+    report(&ours);
+
+    let bare: Timings = Arc::default();
+    let started = Instant::now();
+    drive(checkouts, concurrency, |_| {
+        let (http, base, cards, bare) = (http.clone(), base.clone(), cards.clone(), bare.clone());
+        async move { bare_sandbox(&http, &base, &cards, &bare).await }
+    })
+    .await;
+    let elapsed = started.elapsed();
+    println!(
+        "\nbare sandbox calls (what our server calls per checkout): {:.0} sequences/s",
+        checkouts as f64 / elapsed.as_secs_f64()
+    );
+    report(&bare);
+
+    let p = |t: &Timings, k: &str, q: f64| percentile(t.lock().unwrap().get(k).unwrap(), q);
+    println!("\nour overhead (server call minus the sandbox calls inside it):");
+    for (ours_call, inside, q) in [
+        ("start_checkout", vec!["jwt/create"], 0.50),
+        ("start_checkout", vec!["jwt/create"], 0.99),
+        ("place_order", vec!["lookup", "transactions/card"], 0.50),
+        ("place_order", vec!["lookup", "transactions/card"], 0.99),
+    ] {
+        let ours_t = p(&ours, ours_call, q);
+        let inner: Duration = inside.iter().map(|k| p(&bare, k, q)).sum();
+        println!(
+            "  {ours_call:<16} p{:<2.0} {:>8.2} ms vs {:>8.2} ms inside: overhead {:>6.2} ms, ratio {:.2}",
+            q * 100.0,
+            ms(ours_t),
+            ms(inner),
+            ms(ours_t) - ms(inner),
+            ms(ours_t) / ms(inner).max(0.001)
+        );
+    }
+}
+
+fn encrypt(key: &SignedPublicKey, plain: &str) -> String {
+    let mut b = MessageBuilder::from_bytes("", plain.as_bytes().to_vec())
+        .seipd_v1(rand::thread_rng(), SymmetricKeyAlgorithm::AES256);
+    b.encrypt_to_key(rand::thread_rng(), &key.public_subkeys[0]).unwrap();
+    STANDARD.encode(b.to_armored_string(rand::thread_rng(), ArmorOptions::default()).unwrap())
+}
+
+async fn drive<F, Fut>(n: usize, concurrency: usize, job: F)
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let permit = semaphore.clone().acquire_owned().await.unwrap();
+        let fut = job(i);
+        tasks.push(tokio::spawn(async move {
+            fut.await;
+            drop(permit);
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+async fn timed(t: &Timings, name: &'static str, req: reqwest::RequestBuilder) -> Value {
+    let started = Instant::now();
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    t.lock().unwrap().entry(name).or_default().push(started.elapsed());
+    assert!(status.is_success(), "{name}: {status} {body}");
+    body
+}
+
+/// What the checkout page does: start, Cardinal setup (browser ↔ sandbox, not timed), place the order,
+/// read the result.
+async fn checkout(http: &reqwest::Client, base: &str, cards: &Mutex<Vec<String>>, t: &Timings, year: u16) {
+    let start =
+        timed(t, "start_checkout", http.post(format!("{base}/api/checkout/start")).json(&json!({"cart": "tee:1"})))
+            .await;
+    let session = setup(http, base, start["jwt"].as_str().unwrap()).await;
+    let card = cards.lock().unwrap().pop().unwrap();
+    let input = json!({"input": {
+        "checkout_key": start["checkout_key"], "cart": "tee:1",
+        "billing": {"first_name": "Ada", "last_name": "Lovelace", "address_1": "1 Main St", "city": "London", "country": "GB", "email": "ada@example.com"},
+        "card": {"brand": "Visa", "bin6": "400000", "last4": "1000", "expiry_month": 1, "expiry_year": year},
+        "session_id": session, "encrypted_card": card,
+    }});
+    let next = timed(t, "place_order", http.post(format!("{base}/api/checkout/place")).json(&input)).await;
+    let id = next["Done"]["order_id"].clone();
+    let order =
+        timed(t, "order_result", http.post(format!("{base}/api/checkout/order")).json(&json!({"order_id": id}))).await;
+    assert_eq!(order["status"], "Captured", "{order}");
+}
+
+async fn setup(http: &reqwest::Client, base: &str, jwt: &str) -> String {
+    let s: Value = http
+        .post(format!("{base}/sandbox/cardinal/setup"))
+        .json(&json!({"jwt": jwt}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session = s["sessionId"].as_str().unwrap().to_owned();
+    http.post(format!("{base}/sandbox/cardinal/device-data"))
+        .json(&json!({"sessionId": session}))
+        .send()
+        .await
+        .unwrap();
+    session
+}
+
+/// The provider calls our server makes for one checkout, made directly.
+async fn bare_sandbox(http: &reqwest::Client, base: &str, cards: &Mutex<Vec<String>>, t: &Timings) {
+    let auth = |r: reqwest::RequestBuilder| r.basic_auth(d::VERIFONE_USER_UID, Some(d::VERIFONE_API_KEY));
+    let v = format!("{base}/sandbox/verifone/oidc");
+    let jwt = timed(
+        t,
+        "jwt/create",
+        auth(http.post(format!("{v}/3ds-service/v2/jwt/create")))
+            .json(&json!({"threeds_contract_id": d::VERIFONE_3DS_CONTRACT_ID})),
+    )
+    .await;
+    let session = setup(http, base, jwt["jwt"].as_str().unwrap()).await;
+    let card = cards.lock().unwrap().pop().unwrap();
+    let lookup = timed(t, "lookup", auth(http.post(format!("{v}/3ds-service/v2/lookup"))).json(&json!({
+        "amount": 2400, "currency_code": "EUR", "merchant_reference": "bench", "email": "ada@example.com",
+        "billing_first_name": "Ada", "billing_last_name": "Lovelace", "billing_address_1": "1 Main St",
+        "billing_city": "London", "billing_country_code": "GB", "device_info_id": session,
+        "threeds_contract_id": d::VERIFONE_3DS_CONTRACT_ID, "encrypted_card": card, "public_key_alias": d::VERIFONE_PUBLIC_KEY_ALIAS,
+    }))).await;
+    let threed = json!({"eci_flag": lookup["eci_flag"], "enrolled": lookup["enrolled"], "cavv": lookup["cavv"],
+        "pares_status": lookup["pares_status"], "threeds_version": lookup["threeds_version"],
+        "ds_transaction_id": lookup["ds_transaction_id"], "signature_verification": lookup["signature_verification"]});
+    timed(
+        t,
+        "transactions/card",
+        auth(http.post(format!("{v}/api/v2/transactions/card")))
+            .header("x-vfi-api-idempotencyKey", uuid::Uuid::new_v4().to_string())
+            .json(&json!({
+                "payment_provider_contract": d::VERIFONE_PAYMENT_CONTRACT, "amount": 2400, "currency_code": "EUR",
+                "merchant_reference": "bench", "card_brand": "VISA", "public_key_alias": d::VERIFONE_PUBLIC_KEY_ALIAS,
+                "encrypted_card": card, "threed_authentication": threed, "capture_now": true,
+            })),
+    )
+    .await;
+}
+
+fn percentile(v: &[Duration], q: f64) -> Duration {
+    let mut v = v.to_vec();
+    v.sort();
+    v[((v.len() as f64 - 1.0) * q).round() as usize]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn report(t: &Timings) {
+    for (name, v) in t.lock().unwrap().iter() {
+        println!(
+            "  {name:<18} n={:<5} p50 {:>7.2} ms   p99 {:>7.2} ms",
+            v.len(),
+            ms(percentile(v, 0.5)),
+            ms(percentile(v, 0.99))
+        );
+    }
+}

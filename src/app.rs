@@ -1,0 +1,79 @@
+//! The Leptos app: the HTML shell and the routes. Pages live in `ui::pages`.
+
+use crate::ui::{
+    components::layout::Layout,
+    pages::{
+        checkout::CheckoutPage, home::HomePage, merchant::MerchantPage, not_found::NotFound, receipt::ReceiptPage,
+        shop::ShopPage,
+    },
+};
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    ParamSegment, StaticSegment,
+    components::{Route, Router, Routes},
+};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
+    // Marks the document once the browser has hydrated it; end-to-end tests wait for this.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/card-checkout.css"/>
+        <Title formatter=|page: String| format!("{page} · Card Checkout")/>
+        <Router>
+            <Layout>
+                <Routes fallback=NotFound>
+                    <Route path=StaticSegment("") view=HomePage/>
+                    <Route path=StaticSegment("shop") view=ShopPage/>
+                    <Route path=StaticSegment("checkout") view=CheckoutPage/>
+                    <Route path=(StaticSegment("checkout"), ParamSegment("order")) view=ReceiptPage/>
+                    <Route path=StaticSegment("merchant") view=MerchantPage/>
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}
+
+/// Sends our Content-Security-Policy with this response's nonce (Leptos puts it on its inline scripts).
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    use axum::http::{HeaderValue, header};
+    let (Some(nonce), Some(state), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<crate::server::state::AppState>(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    if let Ok(value) = HeaderValue::from_str(&crate::server::csp::policy(&state.settings, &nonce)) {
+        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+    }
+}

@@ -1,0 +1,271 @@
+//! Typed settings, read once at start-up from the environment (and an optional `.env`). Every setting has a
+//! default that serves the embedded sandbox; live mode refuses to start without its credentials.
+
+use secrecy::SecretString;
+use std::{collections::HashMap, net::SocketAddr, str::FromStr};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderMode {
+    /// Providers are emulated by the sandbox mounted in this process (or at `SANDBOX_BASE_URL`).
+    Sandbox,
+    /// Real provider endpoints and credentials.
+    Live,
+}
+
+#[derive(Clone, Debug)]
+pub struct VerifoneSettings {
+    /// Host of the 3DS service and the eCommerce API (both live under `/oidc`).
+    pub base_url: String,
+    pub user_uid: String,
+    pub api_key: SecretString,
+    pub threeds_contract_id: String,
+    pub payment_provider_contract: String,
+    pub public_key_alias: String,
+    /// The card-capture public key (armored OpenPGP). In sandbox mode it is fetched from the sandbox.
+    pub encryption_key: Option<String>,
+    /// Browser scripts: Verifone's card encryption and Cardinal's Songbird.
+    pub verifone_js_url: String,
+    pub songbird_js_url: String,
+    /// How long we wait for any Verifone call before treating it as unanswered.
+    pub timeout_ms: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct BamboraSettings {
+    pub base_url: String,
+    pub merchant_id: String,
+    pub api_passcode: SecretString,
+}
+
+/// What to do when 3-D Secure cannot give an answer (enrolled U/B, lookup error or timeout, step-up
+/// unavailable): decline, or authorize without liability shift. N and R are never authorized.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreeDsPolicy {
+    Decline,
+    ProceedWithoutShift,
+}
+
+#[derive(Clone, Debug)]
+pub struct ShopSettings {
+    pub currency: crate::domain::money::Currency,
+    /// Sale (authorize and capture) or pre-authorization (capture later).
+    pub pre_auth: bool,
+    pub threeds_policy: ThreeDsPolicy,
+    /// Minutes after which an unfinished checkout (e.g. a tab closed mid-challenge) expires.
+    pub abandon_after_minutes: i64,
+    /// How often unfinished checkouts are expired and lost payment answers resolved.
+    pub sweep_interval_secs: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub addr: SocketAddr,
+    /// Where shoppers reach us; used for redirect targets and notification URLs.
+    pub public_url: String,
+    pub database_url: String,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    /// Folder with the built site (`/pkg`, assets), as cargo-leptos lays it out.
+    pub site_root: String,
+    pub mode: ProviderMode,
+    pub verifone: VerifoneSettings,
+    pub bambora: BamboraSettings,
+    pub shop: ShopSettings,
+    /// Where the embedded sandbox POSTs transaction events (none by default).
+    pub sandbox_notification_url: Option<String>,
+    /// How long the sandbox's "timeout" test cards hold a lookup.
+    pub sandbox_timeout_delay_ms: u64,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{name} is required when PROVIDER_MODE=live; set it in the environment or .env")]
+    Missing { name: &'static str },
+    #[error("{name} has an invalid value {value:?}: {expected}")]
+    Invalid { name: &'static str, value: String, expected: &'static str },
+}
+
+/// Sandbox credentials: public on purpose, accepted only by the embedded sandbox.
+pub mod sandbox_defaults {
+    pub const VERIFONE_USER_UID: &str = "sandbox-user";
+    pub const VERIFONE_API_KEY: &str = "sandbox-api-key";
+    pub const VERIFONE_3DS_CONTRACT_ID: &str = "sandbox-3ds-contract";
+    pub const VERIFONE_PAYMENT_CONTRACT: &str = "sandbox-payment-contract";
+    pub const VERIFONE_PUBLIC_KEY_ALIAS: &str = "sandbox-key";
+    pub const BAMBORA_MERCHANT_ID: &str = "300200578";
+    pub const BAMBORA_API_PASSCODE: &str = "sandbox-passcode";
+    pub const NOTIFICATION_SECRET: &str = "sandbox-notification-secret";
+}
+
+impl Settings {
+    /// Reads the process environment, after loading `.env` if there is one.
+    pub fn from_env() -> Result<Settings, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Settings::from_vars(&std::env::vars().collect())
+    }
+
+    /// Builds settings from a map of variables; tests pass their own.
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Settings, ConfigError> {
+        let get = |name: &str| vars.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let addr = parse(&get, "APP_ADDR", "127.0.0.1:3000", "an address such as 127.0.0.1:3000")?;
+        let mode = match get("PROVIDER_MODE").as_deref().unwrap_or("sandbox") {
+            "sandbox" => ProviderMode::Sandbox,
+            "live" => ProviderMode::Live,
+            other => return Err(invalid("PROVIDER_MODE", other, "sandbox or live")),
+        };
+        let log_format = match get("LOG_FORMAT").as_deref().unwrap_or("human") {
+            "human" => LogFormat::Human,
+            "json" => LogFormat::Json,
+            other => return Err(invalid("LOG_FORMAT", other, "human or json")),
+        };
+        let public_url = get("PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
+        let public_url = public_url.trim_end_matches('/').to_owned();
+        // In sandbox mode the providers live under our own /sandbox unless pointed elsewhere.
+        let sandbox_url = get("SANDBOX_BASE_URL").unwrap_or_else(|| format!("{public_url}/sandbox"));
+
+        // A setting that has a sandbox default and must be given explicitly in live mode.
+        let credential = |name: &'static str, sandbox: &str| -> Result<String, ConfigError> {
+            match (get(name), mode) {
+                (Some(v), _) => Ok(v),
+                (None, ProviderMode::Sandbox) => Ok(sandbox.to_owned()),
+                (None, ProviderMode::Live) => Err(ConfigError::Missing { name }),
+            }
+        };
+        use sandbox_defaults as d;
+        let verifone = VerifoneSettings {
+            base_url: credential("VERIFONE_BASE_URL", &format!("{sandbox_url}/verifone"))?,
+            user_uid: credential("VERIFONE_USER_UID", d::VERIFONE_USER_UID)?,
+            api_key: credential("VERIFONE_API_KEY", d::VERIFONE_API_KEY)?.into(),
+            threeds_contract_id: credential("VERIFONE_3DS_CONTRACT_ID", d::VERIFONE_3DS_CONTRACT_ID)?,
+            payment_provider_contract: credential("VERIFONE_PAYMENT_CONTRACT", d::VERIFONE_PAYMENT_CONTRACT)?,
+            public_key_alias: credential("VERIFONE_PUBLIC_KEY_ALIAS", d::VERIFONE_PUBLIC_KEY_ALIAS)?,
+            encryption_key: match mode {
+                ProviderMode::Sandbox => get("VERIFONE_ENCRYPTION_KEY"),
+                ProviderMode::Live => Some(credential("VERIFONE_ENCRYPTION_KEY", "")?),
+            },
+            verifone_js_url: get("VERIFONE_JS_URL").unwrap_or_else(|| match mode {
+                ProviderMode::Sandbox => format!("{sandbox_url}/verifone/verifone.js"),
+                ProviderMode::Live => "https://cst.jsclient.vficloud.net/verifone.js".to_owned(),
+            }),
+            songbird_js_url: get("SONGBIRD_JS_URL").unwrap_or_else(|| match mode {
+                ProviderMode::Sandbox => format!("{sandbox_url}/cardinal/songbird.js"),
+                ProviderMode::Live => "https://songbirdstag.cardinalcommerce.com/edge/v1/songbird.js".to_owned(),
+            }),
+            timeout_ms: parse(&get, "VERIFONE_TIMEOUT_MS", "10000", "milliseconds")?,
+        };
+        let bambora = BamboraSettings {
+            base_url: credential("BAMBORA_BASE_URL", &format!("{sandbox_url}/bambora/v1"))?,
+            merchant_id: credential("BAMBORA_MERCHANT_ID", d::BAMBORA_MERCHANT_ID)?,
+            api_passcode: credential("BAMBORA_API_PASSCODE", d::BAMBORA_API_PASSCODE)?.into(),
+        };
+        Ok(Settings {
+            addr,
+            public_url,
+            database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/checkout.db".to_owned()),
+            log_format,
+            log_level: get("LOG_LEVEL").unwrap_or_else(|| "info".to_owned()),
+            site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()),
+            mode,
+            verifone,
+            bambora,
+            shop: ShopSettings {
+                currency: crate::domain::money::Currency::parse(get("SHOP_CURRENCY").as_deref().unwrap_or("EUR"))
+                    .map_err(|_| {
+                        invalid(
+                            "SHOP_CURRENCY",
+                            &get("SHOP_CURRENCY").unwrap_or_default(),
+                            "an ISO 4217 code such as EUR",
+                        )
+                    })?,
+                pre_auth: match get("CAPTURE_MODE").as_deref().unwrap_or("sale") {
+                    "sale" => false,
+                    "pre_auth" => true,
+                    other => return Err(invalid("CAPTURE_MODE", other, "sale or pre_auth")),
+                },
+                threeds_policy: match get("THREEDS_POLICY").as_deref().unwrap_or("decline") {
+                    "decline" => ThreeDsPolicy::Decline,
+                    "proceed" => ThreeDsPolicy::ProceedWithoutShift,
+                    other => return Err(invalid("THREEDS_POLICY", other, "decline or proceed")),
+                },
+                abandon_after_minutes: parse(&get, "CHECKOUT_ABANDON_MINUTES", "30", "whole minutes")?,
+                sweep_interval_secs: parse(&get, "SWEEP_INTERVAL_SECS", "30", "whole seconds")?,
+            },
+            sandbox_notification_url: get("SANDBOX_NOTIFICATION_URL"),
+            sandbox_timeout_delay_ms: parse(&get, "SANDBOX_TIMEOUT_DELAY_MS", "20000", "milliseconds")?,
+        })
+    }
+
+    /// Whether the embedded sandbox is mounted in this process.
+    pub fn mounts_sandbox(&self) -> bool {
+        self.mode == ProviderMode::Sandbox
+    }
+}
+
+fn invalid(name: &'static str, value: &str, expected: &'static str) -> ConfigError {
+    ConfigError::Invalid { name, value: value.to_owned(), expected }
+}
+
+fn parse<T: FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: &str,
+    expected: &'static str,
+) -> Result<T, ConfigError> {
+    let value = get(name).unwrap_or_else(|| default.to_owned());
+    value.parse().map_err(|_| invalid(name, &value, expected))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_serve_the_sandbox() {
+        let s = Settings::from_vars(&HashMap::new()).unwrap();
+        assert_eq!(s.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(s.mode, ProviderMode::Sandbox);
+        assert_eq!(s.database_url, "sqlite://data/checkout.db");
+        assert_eq!(s.verifone.base_url, "http://127.0.0.1:3000/sandbox/verifone");
+        assert_eq!(s.verifone.api_key.expose_secret(), sandbox_defaults::VERIFONE_API_KEY);
+        assert_eq!(s.log_format, LogFormat::Human);
+    }
+
+    #[test]
+    fn live_mode_names_the_missing_variable() {
+        let err = Settings::from_vars(&vars(&[("PROVIDER_MODE", "live")])).unwrap_err();
+        assert_eq!(err, ConfigError::Missing { name: "VERIFONE_BASE_URL" });
+        assert!(err.to_string().starts_with("VERIFONE_BASE_URL is required"));
+        let err = Settings::from_vars(&vars(&[
+            ("PROVIDER_MODE", "live"),
+            ("VERIFONE_BASE_URL", "https://cst.test-gsc.vfims.com"),
+            ("VERIFONE_USER_UID", "u"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err, ConfigError::Missing { name: "VERIFONE_API_KEY" });
+    }
+
+    #[test]
+    fn rejects_bad_values_by_name() {
+        let err = Settings::from_vars(&vars(&[("LOG_FORMAT", "xml")])).unwrap_err();
+        assert!(err.to_string().contains("LOG_FORMAT"));
+        let err = Settings::from_vars(&vars(&[("APP_ADDR", "nowhere")])).unwrap_err();
+        assert!(err.to_string().contains("APP_ADDR"));
+    }
+
+    #[test]
+    fn secrets_do_not_debug_print() {
+        let s = Settings::from_vars(&HashMap::new()).unwrap();
+        assert!(!format!("{s:?}").contains(sandbox_defaults::VERIFONE_API_KEY));
+    }
+}

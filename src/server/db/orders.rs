@@ -1,0 +1,283 @@
+//! Orders and their append-only event log.
+
+use super::{Tx, now_ms};
+use crate::domain::{
+    card::{CardBrand, CardSummary},
+    customer::BillingDetails,
+    money::{Currency, Money},
+    status::{IllegalTransition, PaymentStatus},
+};
+use serde::Serialize;
+use sqlx::{Row, SqlitePool, sqlite::SqliteRow};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Provider {
+    Verifone,
+    Bambora,
+}
+
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Verifone => "verifone",
+            Provider::Bambora => "bambora",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Provider> {
+        [Provider::Verifone, Provider::Bambora].into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum CaptureMode {
+    /// Authorize and capture at once.
+    Sale,
+    /// Authorize only; the merchant captures or voids later.
+    PreAuth,
+}
+
+impl CaptureMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaptureMode::Sale => "sale",
+            CaptureMode::PreAuth => "pre_auth",
+        }
+    }
+
+    fn parse(s: &str) -> Option<CaptureMode> {
+        [CaptureMode::Sale, CaptureMode::PreAuth].into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NewOrder {
+    pub checkout_key: Option<String>,
+    pub merchant_reference: String,
+    pub amount: Money,
+    pub billing: BillingDetails,
+    pub card: Option<CardSummary>,
+    pub provider: Provider,
+    pub capture_mode: CaptureMode,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Order {
+    pub id: String,
+    pub merchant_reference: String,
+    pub amount: Money,
+    pub captured: Money,
+    pub refunded: Money,
+    pub billing: BillingDetails,
+    pub card: Option<CardSummary>,
+    pub status: PaymentStatus,
+    pub provider: Provider,
+    pub capture_mode: CaptureMode,
+    pub liability_shifted: Option<bool>,
+    pub outcome_reason: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrderError {
+    #[error("order not found")]
+    NotFound,
+    #[error(transparent)]
+    Transition(#[from] IllegalTransition),
+    #[error("stored order is corrupt: {0}")]
+    Corrupt(&'static str),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OrderEvent {
+    pub id: i64,
+    pub kind: String,
+    pub details: serde_json::Value,
+    pub created_at: i64,
+}
+
+/// Records a new order in status `pending`, with its first event, and returns its id.
+pub async fn insert(tx: &mut Tx, new: &NewOrder) -> Result<String, OrderError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = now_ms();
+    let card = new.card.as_ref();
+    sqlx::query(
+        "INSERT INTO orders (id, merchant_reference, amount_minor, currency, email, billing_first_name,
+            billing_last_name, billing_address_1, billing_city, billing_country, card_brand, card_bin6,
+            card_last4, card_expiry_month, card_expiry_year, status, provider, capture_mode, created_at,
+            updated_at, checkout_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(&new.merchant_reference)
+    .bind(new.amount.minor())
+    .bind(new.amount.currency().code())
+    .bind(&new.billing.email)
+    .bind(&new.billing.first_name)
+    .bind(&new.billing.last_name)
+    .bind(&new.billing.address_1)
+    .bind(&new.billing.city)
+    .bind(&new.billing.country)
+    .bind(card.map(|c| c.brand.code()))
+    .bind(card.map(|c| c.bin6.as_str()))
+    .bind(card.map(|c| c.last4.as_str()))
+    .bind(card.map(|c| i64::from(c.expiry_month)))
+    .bind(card.map(|c| i64::from(c.expiry_year)))
+    .bind(PaymentStatus::Pending.as_str())
+    .bind(new.provider.as_str())
+    .bind(new.capture_mode.as_str())
+    .bind(now)
+    .bind(now)
+    .bind(&new.checkout_key)
+    .execute(&mut **tx)
+    .await?;
+    append_event(
+        tx,
+        &id,
+        "order_created",
+        &serde_json::json!({
+            "amount_minor": new.amount.minor(),
+            "currency": new.amount.currency().code(),
+            "provider": new.provider.as_str(),
+            "capture_mode": new.capture_mode.as_str(),
+        }),
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Moves an order to `to` if the state machine allows it from its current status, recording an event.
+pub async fn transition(tx: &mut Tx, id: &str, to: PaymentStatus) -> Result<PaymentStatus, OrderError> {
+    let current: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(OrderError::NotFound)?;
+    let from = PaymentStatus::parse(&current).ok_or(OrderError::Corrupt("status"))?;
+    let to = from.transition(to)?;
+    sqlx::query("UPDATE orders SET status = ?, updated_at = ? WHERE id = ?")
+        .bind(to.as_str())
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    append_event(tx, id, "status_changed", &serde_json::json!({"from": from.as_str(), "to": to.as_str()})).await?;
+    Ok(to)
+}
+
+/// Moves the order to `to` (if allowed) and records why, in words a shopper understands.
+pub async fn finish(tx: &mut Tx, id: &str, to: PaymentStatus, reason: &str) -> Result<PaymentStatus, OrderError> {
+    let to = transition(tx, id, to).await?;
+    sqlx::query("UPDATE orders SET outcome_reason = ? WHERE id = ?").bind(reason).bind(id).execute(&mut **tx).await?;
+    Ok(to)
+}
+
+/// Adds a captured amount (a sale, or a pre-authorization's capture).
+pub async fn add_captured(tx: &mut Tx, id: &str, minor: i64) -> Result<(), OrderError> {
+    sqlx::query("UPDATE orders SET captured_minor = captured_minor + ?, updated_at = ? WHERE id = ?")
+        .bind(minor)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn by_checkout_key(pool: &SqlitePool, key: &str) -> Result<Option<String>, OrderError> {
+    Ok(sqlx::query_scalar("SELECT id FROM orders WHERE checkout_key = ?").bind(key).fetch_optional(pool).await?)
+}
+
+/// Orders still waiting on the shopper (e.g. a closed tab mid-challenge) since before `cutoff_ms`.
+pub async fn abandoned(pool: &SqlitePool, cutoff_ms: i64) -> Result<Vec<String>, OrderError> {
+    Ok(sqlx::query_scalar("SELECT id FROM orders WHERE status IN ('pending', 'authenticating') AND updated_at < ?")
+        .bind(cutoff_ms)
+        .fetch_all(pool)
+        .await?)
+}
+
+pub async fn with_status(pool: &SqlitePool, status: PaymentStatus) -> Result<Vec<String>, OrderError> {
+    Ok(sqlx::query_scalar("SELECT id FROM orders WHERE status = ?").bind(status.as_str()).fetch_all(pool).await?)
+}
+
+pub async fn append_event(
+    tx: &mut Tx,
+    order_id: &str,
+    kind: &str,
+    details: &serde_json::Value,
+) -> Result<(), OrderError> {
+    sqlx::query("INSERT INTO order_events (order_id, kind, details, created_at) VALUES (?, ?, ?, ?)")
+        .bind(order_id)
+        .bind(kind)
+        .bind(details.to_string())
+        .bind(now_ms())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn get(pool: &SqlitePool, id: &str) -> Result<Order, OrderError> {
+    let row = sqlx::query("SELECT * FROM orders WHERE id = ?").bind(id).fetch_optional(pool).await?;
+    row.as_ref().map(order_from_row).unwrap_or(Err(OrderError::NotFound))
+}
+
+pub async fn events(pool: &SqlitePool, order_id: &str) -> Result<Vec<OrderEvent>, OrderError> {
+    let rows = sqlx::query("SELECT id, kind, details, created_at FROM order_events WHERE order_id = ? ORDER BY id")
+        .bind(order_id)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let details: String = r.try_get("details")?;
+            Ok(OrderEvent {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                details: serde_json::from_str(&details).map_err(|_| OrderError::Corrupt("event details"))?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+fn order_from_row(r: &SqliteRow) -> Result<Order, OrderError> {
+    let currency = Currency::parse(r.try_get("currency")?).map_err(|_| OrderError::Corrupt("currency"))?;
+    let money = |col: &str| -> Result<Money, OrderError> {
+        Money::new(r.try_get(col)?, currency).map_err(|_| OrderError::Corrupt("amount"))
+    };
+    let brand: Option<String> = r.try_get("card_brand")?;
+    let card = match brand {
+        Some(brand) => Some(CardSummary {
+            brand: CardBrand::parse(&brand).ok_or(OrderError::Corrupt("card_brand"))?,
+            bin6: r.try_get("card_bin6")?,
+            last4: r.try_get("card_last4")?,
+            expiry_month: r.try_get::<i64, _>("card_expiry_month")? as u8,
+            expiry_year: r.try_get::<i64, _>("card_expiry_year")? as u16,
+        }),
+        None => None,
+    };
+    Ok(Order {
+        id: r.try_get("id")?,
+        merchant_reference: r.try_get("merchant_reference")?,
+        amount: money("amount_minor")?,
+        captured: money("captured_minor")?,
+        refunded: money("refunded_minor")?,
+        billing: BillingDetails {
+            first_name: r.try_get("billing_first_name")?,
+            last_name: r.try_get("billing_last_name")?,
+            address_1: r.try_get("billing_address_1")?,
+            city: r.try_get("billing_city")?,
+            country: r.try_get("billing_country")?,
+            email: r.try_get("email")?,
+        },
+        card,
+        status: PaymentStatus::parse(r.try_get("status")?).ok_or(OrderError::Corrupt("status"))?,
+        provider: Provider::parse(r.try_get("provider")?).ok_or(OrderError::Corrupt("provider"))?,
+        capture_mode: CaptureMode::parse(r.try_get("capture_mode")?).ok_or(OrderError::Corrupt("capture_mode"))?,
+        liability_shifted: r.try_get::<Option<i64>, _>("liability_shifted")?.map(|v| v == 1),
+        outcome_reason: r.try_get("outcome_reason")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}

@@ -1,0 +1,212 @@
+//! Payment attempts, 3-D Secure results and order items: the rows the checkout writes around each call.
+
+use super::{Tx, now_ms, orders::OrderError};
+use crate::domain::catalog::PricedLine;
+use sqlx::{Row, SqlitePool};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptKind {
+    Authorize,
+    Capture,
+    Refund,
+    Void,
+}
+
+impl AttemptKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptKind::Authorize => "authorize",
+            AttemptKind::Capture => "capture",
+            AttemptKind::Refund => "refund",
+            AttemptKind::Void => "void",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptStatus {
+    Pending,
+    Succeeded,
+    Declined,
+    Failed,
+    Unknown,
+}
+
+impl AttemptStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptStatus::Pending => "pending",
+            AttemptStatus::Succeeded => "succeeded",
+            AttemptStatus::Declined => "declined",
+            AttemptStatus::Failed => "failed",
+            AttemptStatus::Unknown => "unknown",
+        }
+    }
+}
+
+/// Records the intent before the call: the key the provider will see, and (until answered) the request.
+pub async fn insert_attempt(
+    tx: &mut Tx,
+    order_id: &str,
+    kind: AttemptKind,
+    amount_minor: i64,
+    pending_request: &str,
+) -> Result<(String, String), OrderError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let key = uuid::Uuid::new_v4().to_string();
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO payment_attempts (id, order_id, kind, idempotency_key, amount_minor, status, pending_request,
+            created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(order_id)
+    .bind(kind.as_str())
+    .bind(&key)
+    .bind(amount_minor)
+    .bind(pending_request)
+    .bind(now)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok((id, key))
+}
+
+pub struct AttemptAnswer<'a> {
+    pub status: AttemptStatus,
+    pub provider_transaction_id: Option<&'a str>,
+    pub provider_status: Option<&'a str>,
+    pub reason_code: Option<&'a str>,
+    pub message: Option<&'a str>,
+}
+
+/// Records the provider's answer; the stored request is dropped unless the outcome is still unknown.
+pub async fn record_attempt(tx: &mut Tx, attempt_id: &str, a: &AttemptAnswer<'_>) -> Result<(), OrderError> {
+    sqlx::query(
+        "UPDATE payment_attempts SET status = ?, provider_transaction_id = COALESCE(?, provider_transaction_id),
+            provider_status = ?, reason_code = ?, message = ?,
+            pending_request = CASE WHEN ? = 'unknown' THEN pending_request ELSE NULL END, updated_at = ?
+         WHERE id = ?",
+    )
+    .bind(a.status.as_str())
+    .bind(a.provider_transaction_id)
+    .bind(a.provider_status)
+    .bind(a.reason_code)
+    .bind(a.message)
+    .bind(a.status.as_str())
+    .bind(now_ms())
+    .bind(attempt_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The attempt of an order whose outcome is unknown, with its key and stored request.
+pub async fn unknown_attempt(
+    pool: &SqlitePool,
+    order_id: &str,
+) -> Result<Option<(String, String, String)>, OrderError> {
+    let row = sqlx::query(
+        "SELECT id, idempotency_key, pending_request FROM payment_attempts
+         WHERE order_id = ? AND status IN ('unknown', 'pending') AND pending_request IS NOT NULL
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(order_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(match row {
+        Some(r) => Some((r.try_get("id")?, r.try_get("idempotency_key")?, r.try_get("pending_request")?)),
+        None => None,
+    })
+}
+
+pub async fn insert_items(tx: &mut Tx, order_id: &str, lines: &[PricedLine]) -> Result<(), OrderError> {
+    for l in lines {
+        sqlx::query("INSERT INTO order_items (order_id, sku, name, unit_minor, quantity) VALUES (?, ?, ?, ?, ?)")
+            .bind(order_id)
+            .bind(&l.sku)
+            .bind(&l.name)
+            .bind(l.unit.minor())
+            .bind(i64::from(l.quantity))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn items(pool: &SqlitePool, order_id: &str) -> Result<Vec<(String, i64, i64)>, OrderError> {
+    let rows = sqlx::query("SELECT name, unit_minor, quantity FROM order_items WHERE order_id = ? ORDER BY rowid")
+        .bind(order_id)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(|r| Ok((r.try_get("name")?, r.try_get("unit_minor")?, r.try_get("quantity")?))).collect()
+}
+
+/// One 3-D Secure answer as stored (the CAVV itself is not kept).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize, sqlx::FromRow)]
+pub struct ThreeDsRow {
+    pub stage: String,
+    pub authentication_id: Option<String>,
+    pub transaction_id: Option<String>,
+    pub acs_transaction_id: Option<String>,
+    pub ds_transaction_id: Option<String>,
+    pub threeds_version: Option<String>,
+    pub enrolled: Option<String>,
+    pub pares_status: Option<String>,
+    pub signature_verification: Option<String>,
+    pub eci_flag: Option<String>,
+    pub cavv_present: bool,
+    pub challenge_required: Option<String>,
+    pub status_reason: Option<String>,
+    pub action_code: Option<String>,
+    pub error_no: Option<String>,
+    pub error_desc: Option<String>,
+    pub liability_shifted: bool,
+}
+
+pub async fn insert_threeds(tx: &mut Tx, order_id: &str, r: &ThreeDsRow) -> Result<(), OrderError> {
+    sqlx::query(
+        "INSERT INTO threeds_results (order_id, stage, authentication_id, transaction_id, acs_transaction_id,
+            ds_transaction_id, threeds_version, enrolled, pares_status, signature_verification, eci_flag,
+            cavv_present, challenge_required, status_reason, action_code, error_no, error_desc,
+            liability_shifted, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(order_id)
+    .bind(&r.stage)
+    .bind(&r.authentication_id)
+    .bind(&r.transaction_id)
+    .bind(&r.acs_transaction_id)
+    .bind(&r.ds_transaction_id)
+    .bind(&r.threeds_version)
+    .bind(&r.enrolled)
+    .bind(&r.pares_status)
+    .bind(&r.signature_verification)
+    .bind(&r.eci_flag)
+    .bind(r.cavv_present)
+    .bind(&r.challenge_required)
+    .bind(&r.status_reason)
+    .bind(&r.action_code)
+    .bind(&r.error_no)
+    .bind(&r.error_desc)
+    .bind(r.liability_shifted)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE orders SET liability_shifted = ?, updated_at = ? WHERE id = ?")
+        .bind(r.liability_shifted)
+        .bind(now_ms())
+        .bind(order_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The latest 3-D Secure answer of an order.
+pub async fn latest_threeds(pool: &SqlitePool, order_id: &str) -> Result<Option<ThreeDsRow>, OrderError> {
+    let columns = "stage, authentication_id, transaction_id, acs_transaction_id, ds_transaction_id, threeds_version,
+        enrolled, pares_status, signature_verification, eci_flag, cavv_present, challenge_required, status_reason,
+        action_code, error_no, error_desc, liability_shifted";
+    let sql = format!("SELECT {columns} FROM threeds_results WHERE order_id = ? ORDER BY id DESC LIMIT 1");
+    Ok(sqlx::query_as::<_, ThreeDsRow>(&sql).bind(order_id).fetch_optional(pool).await?)
+}

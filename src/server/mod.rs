@@ -1,0 +1,13 @@
+//! Everything with I/O. Compiled for the server only.
+
+pub mod checkout;
+pub mod clock;
+pub mod config;
+pub mod csp;
+pub mod db;
+pub mod providers;
+pub mod routes;
+pub mod sandbox;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,249 @@
+//! Verifone: the 3DS service (JWT, lookup, JWT validation) and the eCommerce API (payments, reads,
+//! refunds, captures, voids), with Basic auth and an idempotency key on every write.
+
+pub mod wire;
+
+use super::ProviderError;
+use crate::server::config::VerifoneSettings;
+use reqwest::{Method, RequestBuilder, StatusCode};
+use secrecy::ExposeSecret;
+use serde::{Serialize, de::DeserializeOwned};
+use std::time::Duration;
+
+pub use wire::{JwtValidateResponse, LookupResponse, ThreedAuthentication, Transaction};
+
+const IDEMPOTENCY_HEADER: &str = "x-vfi-api-idempotencyKey";
+/// Reads and JWT creation are safe to repeat: this many extra tries after a failure that may pass.
+const SAFE_RETRIES: u32 = 2;
+
+#[derive(Clone)]
+pub struct VerifoneClient {
+    http: reqwest::Client,
+    settings: VerifoneSettings,
+}
+
+/// What the eCommerce API said about a transaction, mapped once for every caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxnOutcome {
+    Approved,
+    Pending,
+    Voided,
+    Declined,
+    Failed,
+    Unknown,
+}
+
+/// Verifone transaction statuses [S]; anything else is `Unrecognized`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum VerifoneStatus {
+    Initiated,
+    Authorized,
+    AuthorizationVoided,
+    Cancelled,
+    CustomerAccepted,
+    Refunded,
+    Failed,
+    Pending,
+    Declined,
+    SettlementCancelled,
+    SettlementRequested,
+    SettlementSubmitted,
+    SettlementCompleted,
+    SettlementPartial,
+    SettlementDeclined,
+    Voided,
+    Unknown,
+    #[serde(other)]
+    Unrecognized,
+}
+
+impl VerifoneStatus {
+    pub fn parse(s: &str) -> VerifoneStatus {
+        serde_json::from_value(serde_json::Value::String(s.to_owned())).unwrap_or(VerifoneStatus::Unrecognized)
+    }
+
+    /// The one status mapping: exhaustive, so a new status cannot be forgotten.
+    pub fn outcome(self) -> TxnOutcome {
+        use VerifoneStatus::*;
+        match self {
+            Authorized | CustomerAccepted | Refunded | SettlementRequested | SettlementSubmitted
+            | SettlementCompleted | SettlementPartial => TxnOutcome::Approved,
+            Initiated | Pending => TxnOutcome::Pending,
+            AuthorizationVoided | Voided | Cancelled | SettlementCancelled => TxnOutcome::Voided,
+            Declined | SettlementDeclined => TxnOutcome::Declined,
+            Failed => TxnOutcome::Failed,
+            Unknown | Unrecognized => TxnOutcome::Unknown,
+        }
+    }
+}
+
+impl Transaction {
+    pub fn outcome(&self) -> TxnOutcome {
+        VerifoneStatus::parse(&self.status).outcome()
+    }
+}
+
+impl VerifoneClient {
+    pub fn new(settings: VerifoneSettings) -> VerifoneClient {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_millis(settings.timeout_ms))
+            .pool_max_idle_per_host(32)
+            .build()
+            .expect("http client");
+        VerifoneClient { http, settings }
+    }
+
+    pub fn settings(&self) -> &VerifoneSettings {
+        &self.settings
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, format!("{}/oidc{path}", self.settings.base_url))
+            .basic_auth(&self.settings.user_uid, Some(self.settings.api_key.expose_secret()))
+    }
+
+    /// Sends and reads the JSON answer; non-2xx becomes `Refused` with Verifone's message.
+    async fn send<T: DeserializeOwned>(req: RequestBuilder) -> Result<T, ProviderError> {
+        let res = req.send().await?;
+        let status = res.status();
+        let bytes = res.bytes().await.map_err(|_| ProviderError::NoAnswer)?;
+        if !status.is_success() {
+            let body: wire::ErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
+            let message = body.message.unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
+            return Err(ProviderError::Refused { status: status.as_u16(), message });
+        }
+        serde_json::from_slice(&bytes).map_err(|e| ProviderError::Malformed(e.to_string()))
+    }
+
+    /// For calls that are safe to repeat: retries what may pass on a second try.
+    async fn send_safe<T: DeserializeOwned>(&self, make: impl Fn() -> RequestBuilder) -> Result<T, ProviderError> {
+        let mut attempt = 0;
+        loop {
+            match Self::send(make()).await {
+                Err(e) if attempt < SAFE_RETRIES && retryable(&e) => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn write<B: Serialize>(&self, path: &str, body: &B, idempotency_key: &str) -> RequestBuilder {
+        self.request(Method::POST, path).header(IDEMPOTENCY_HEADER, idempotency_key).json(body)
+    }
+
+    /// A JWT for `Cardinal.setup` (2 hours, single use).
+    pub async fn create_jwt(&self) -> Result<String, ProviderError> {
+        let body = wire::JwtCreateRequest { threeds_contract_id: &self.settings.threeds_contract_id };
+        let answer: wire::JwtCreateResponse =
+            self.send_safe(|| self.request(Method::POST, "/3ds-service/v2/jwt/create").json(&body)).await?;
+        Ok(answer.jwt)
+    }
+
+    pub async fn lookup(&self, req: &wire::LookupRequest<'_>) -> Result<LookupResponse, ProviderError> {
+        Self::send(self.request(Method::POST, "/3ds-service/v2/lookup").json(req)).await
+    }
+
+    /// Has the 3DS service check a `payments.validated` JWT and say what it contains.
+    pub async fn validate_jwt(&self, jwt: &str) -> Result<JwtValidateResponse, ProviderError> {
+        let body = wire::JwtValidateRequest { threeds_contract_id: &self.settings.threeds_contract_id, jwt };
+        self.send_safe(|| self.request(Method::POST, "/3ds-service/v2/jwt/validate").json(&body)).await
+    }
+
+    pub async fn pay(
+        &self,
+        req: &wire::PaymentRequest<'_>,
+        idempotency_key: &str,
+    ) -> Result<Transaction, ProviderError> {
+        Self::send(self.write("/api/v2/transactions/card", req, idempotency_key)).await
+    }
+
+    /// Resends a stored payment request, byte for byte, with its original idempotency key.
+    pub async fn pay_again(&self, stored_request: &str, idempotency_key: &str) -> Result<Transaction, ProviderError> {
+        let req = self
+            .request(Method::POST, "/api/v2/transactions/card")
+            .header(IDEMPOTENCY_HEADER, idempotency_key)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(stored_request.to_owned());
+        Self::send(req).await
+    }
+
+    pub async fn read(&self, id: &str) -> Result<Transaction, ProviderError> {
+        let path = format!("/api/v2/transaction/{id}");
+        self.send_safe(|| self.request(Method::GET, &path)).await
+    }
+
+    /// `action` is refund, capture or void; `amount` in minor units (None: the whole amount).
+    pub async fn act(
+        &self,
+        id: &str,
+        action: Action,
+        amount: Option<i64>,
+        idempotency_key: &str,
+    ) -> Result<Transaction, ProviderError> {
+        let path = format!("/api/v2/transactions/{id}/{}", action.path());
+        Self::send(self.write(&path, &wire::AmountRequest { amount }, idempotency_key)).await
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Refund,
+    Capture,
+    Void,
+}
+
+impl Action {
+    fn path(self) -> &'static str {
+        match self {
+            Action::Refund => "refund",
+            Action::Capture => "capture",
+            Action::Void => "void",
+        }
+    }
+}
+
+fn retryable(e: &ProviderError) -> bool {
+    match e {
+        ProviderError::Unreachable | ProviderError::NoAnswer => true,
+        ProviderError::Refused { status, .. } => *status >= 500 || *status == StatusCode::TOO_MANY_REQUESTS.as_u16(),
+        ProviderError::Malformed(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{TxnOutcome::*, VerifoneStatus};
+
+    #[test]
+    fn status_mapping_table() {
+        let table = [
+            ("INITIATED", Pending),
+            ("AUTHORIZED", Approved),
+            ("AUTHORIZATION_VOIDED", Voided),
+            ("CANCELLED", Voided),
+            ("CUSTOMER_ACCEPTED", Approved),
+            ("REFUNDED", Approved),
+            ("FAILED", Failed),
+            ("PENDING", Pending),
+            ("DECLINED", Declined),
+            ("SETTLEMENT_CANCELLED", Voided),
+            ("SETTLEMENT_REQUESTED", Approved),
+            ("SETTLEMENT_SUBMITTED", Approved),
+            ("SETTLEMENT_COMPLETED", Approved),
+            ("SETTLEMENT_PARTIAL", Approved),
+            ("SETTLEMENT_DECLINED", Declined),
+            ("VOIDED", Voided),
+            ("UNKNOWN", Unknown),
+            ("SOMETHING_NEW", Unknown),
+            ("", Unknown),
+        ];
+        for (status, outcome) in table {
+            assert_eq!(VerifoneStatus::parse(status).outcome(), outcome, "{status}");
+        }
+    }
+}

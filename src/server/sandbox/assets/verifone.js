@@ -1,0 +1,51 @@
+/*
+ * verifone.js emulation, served by the card-checkout sandbox: verifone.getEncryptedCardDetails(card, key)
+ * resolves to {encryptedCard}: base64 of an ASCII-armored OpenPGP message (OpenPGP.js v4, loaded on first use)
+ * encrypted to `key`, the armored public key (or its base64). The plaintext is the JSON Verifone decrypts.
+ */
+(function () {
+  'use strict';
+  var src = document.currentScript && document.currentScript.src;
+  var base = src.replace(/\/verifone\.js(\?.*)?$/, '');
+  var loading = null;
+
+  function loadOpenPgp() {
+    if (window.openpgp) return Promise.resolve(window.openpgp);
+    if (!loading) {
+      loading = new Promise(function (resolve, reject) {
+        var s = document.createElement('script');
+        s.src = base + '/openpgp.min.js';
+        s.onload = function () { resolve(window.openpgp); };
+        s.onerror = function () { loading = null; reject(new Error('could not load OpenPGP.js')); };
+        document.head.appendChild(s);
+      });
+    }
+    return loading;
+  }
+
+  function armored(key) {
+    key = String(key || '').trim();
+    return key.indexOf('-----BEGIN') === 0 ? key : atob(key);
+  }
+
+  window.verifone = {
+    getEncryptedCardDetails: function (card, key) {
+      return loadOpenPgp().then(function (openpgp) {
+        return openpgp.key.readArmored(armored(key)).then(function (read) {
+          if (read.err && read.err.length) throw read.err[0];
+          var plain = {
+            captureTime: new Date().toISOString(),
+            cardNumber: String(card.cardNumber || '').replace(/\D/g, ''),
+            expiryMonth: card.expiryMonth,
+            expiryYear: card.expiryYear,
+            cvv: card.cvv,
+          };
+          if (card.cardholderName) plain.cardholderName = card.cardholderName;
+          return openpgp.encrypt({ message: openpgp.message.fromText(JSON.stringify(plain)), publicKeys: read.keys });
+        });
+      }).then(function (encrypted) {
+        return { encryptedCard: btoa(encrypted.data) };
+      });
+    },
+  };
+})();

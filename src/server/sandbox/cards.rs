@@ -1,0 +1,192 @@
+//! Card encryption as Verifone does it: the browser encrypts the card as an OpenPGP message to the
+//! merchant's public key (verifone.js wraps OpenPGP.js v4); the provider decrypts it with the private key.
+//! The sandbox makes its own key pair at start-up and publishes the public key under its alias.
+
+use crate::domain::card::{CardError, CardNumber, Cvv, Expiry, YearMonth};
+use base64::{Engine, engine::general_purpose::STANDARD};
+use pgp::{
+    composed::{
+        ArmorOptions, EncryptionCaps, KeyType, Message, SecretKeyParamsBuilder, SignedPublicKey, SignedSecretKey,
+        SubkeyParamsBuilder,
+    },
+    crypto::ecc_curve::ECCCurve,
+    types::Password,
+};
+use serde::Deserialize;
+
+pub struct EncryptionKey {
+    pub alias: String,
+    secret: SignedSecretKey,
+    /// ASCII-armored public key, as merchants copy it from Verifone Central.
+    pub public_armored: String,
+}
+
+impl EncryptionKey {
+    /// A fresh v4 key: Ed25519 primary with a Curve25519 ECDH encryption subkey (OpenPGP.js v4 encrypts to it).
+    pub fn generate(alias: &str) -> EncryptionKey {
+        let mut encrypt = SubkeyParamsBuilder::default();
+        encrypt.key_type(KeyType::ECDH(ECCCurve::Curve25519Legacy)).can_encrypt(EncryptionCaps::All);
+        let mut params = SecretKeyParamsBuilder::default();
+        params
+            .key_type(KeyType::Ed25519Legacy)
+            .can_certify(true)
+            .can_sign(true)
+            .primary_user_id(format!("Card checkout sandbox <{alias}@sandbox.invalid>"))
+            .subkeys(vec![encrypt.build().expect("subkey params")]);
+        let secret = params.build().expect("key params").generate(rand::thread_rng()).expect("key generation");
+        let public = SignedPublicKey::from(secret.clone());
+        let public_armored = public.to_armored_string(ArmorOptions::default()).expect("armor public key");
+        EncryptionKey { alias: alias.to_owned(), secret, public_armored }
+    }
+
+    /// Decrypts `encrypted_card` (base64 of an armored OpenPGP message) to its JSON plaintext.
+    pub fn decrypt(&self, encrypted_card: &str) -> Result<String, DecryptError> {
+        let armored = STANDARD.decode(encrypted_card.trim()).map_err(|_| DecryptError::NotBase64)?;
+        let armored = String::from_utf8(armored).map_err(|_| DecryptError::NotOpenPgp)?;
+        let (message, _headers) = Message::from_string(&armored).map_err(|_| DecryptError::NotOpenPgp)?;
+        let mut message = message.decrypt(&Password::empty(), &self.secret).map_err(|_| DecryptError::WrongKey)?;
+        if message.is_compressed() {
+            message = message.decompress().map_err(|_| DecryptError::NotOpenPgp)?;
+        }
+        message.as_data_string().map_err(|_| DecryptError::NotOpenPgp)
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecryptError {
+    #[error("encrypted_card is not base64")]
+    NotBase64,
+    #[error("encrypted_card is not an OpenPGP message")]
+    NotOpenPgp,
+    #[error("encrypted_card was not encrypted to the key of public_key_alias")]
+    WrongKey,
+}
+
+/// The plaintext JSON verifone.js encrypts.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Plain {
+    capture_time: Option<String>,
+    card_number: String,
+    expiry_month: serde_json::Value,
+    expiry_year: serde_json::Value,
+    cvv: Option<String>,
+    #[allow(dead_code)]
+    cardholder_name: Option<String>,
+}
+
+/// A decrypted card, checked. Lives only inside the sandbox, which plays the provider.
+#[derive(Debug)]
+pub struct Card {
+    pub number: CardNumber,
+    pub expiry: Expiry,
+    #[allow(dead_code)]
+    pub cvv: Option<Cvv>,
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CardDataError {
+    #[error("card data is not the JSON verifone.js encrypts")]
+    Shape,
+    #[error("captureTime is missing or not RFC 3339")]
+    CaptureTime,
+    #[error("card: {0}")]
+    Card(#[from] CardError),
+}
+
+/// Parses the decrypted JSON and checks the card as an issuer would.
+pub fn parse_card(plain: &str, today: YearMonth) -> Result<Card, CardDataError> {
+    let plain: Plain = serde_json::from_str(plain).map_err(|_| CardDataError::Shape)?;
+    let capture_ok = plain.capture_time.as_deref().is_some_and(is_rfc3339);
+    if !capture_ok {
+        return Err(CardDataError::CaptureTime);
+    }
+    let number = CardNumber::parse(&plain.card_number)?;
+    let as_num = |v: &serde_json::Value| match v {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    };
+    let month = as_num(&plain.expiry_month).and_then(|m| u8::try_from(m).ok()).ok_or(CardError::ExpiryMalformed)?;
+    let year = as_num(&plain.expiry_year).and_then(|y| u16::try_from(y).ok()).ok_or(CardError::ExpiryMalformed)?;
+    let expiry = Expiry::new(month, year, today)?;
+    let cvv = match plain.cvv.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => Some(Cvv::parse(c, number.brand())?),
+        None => None,
+    };
+    Ok(Card { number, expiry, cvv })
+}
+
+/// "2026-11-23T09:05:29Z" or with fractional seconds / an offset.
+fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    b.len() >= 20
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && matches!(b[10], b'T' | b't' | b' ')
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19)
+        && (s.ends_with('Z') || s.ends_with('z') || s[19..].contains(['+', '-']))
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+    use pgp::composed::{Deserializable, MessageBuilder};
+    use pgp::crypto::sym::SymmetricKeyAlgorithm;
+
+    /// What verifone.js does, in Rust: armored OpenPGP to the public key, then base64.
+    pub fn encrypt_like_verifone_js(public_armored: &str, plaintext: &str) -> String {
+        let (public, _) = SignedPublicKey::from_string(public_armored).unwrap();
+        let mut builder = MessageBuilder::from_bytes("", plaintext.as_bytes().to_vec())
+            .seipd_v1(rand::thread_rng(), SymmetricKeyAlgorithm::AES256);
+        builder.encrypt_to_key(rand::thread_rng(), &public.public_subkeys[0]).unwrap();
+        let armored = builder.to_armored_string(rand::thread_rng(), ArmorOptions::default()).unwrap();
+        STANDARD.encode(armored)
+    }
+
+    const TODAY: YearMonth = YearMonth { year: 2026, month: 11 };
+
+    #[test]
+    fn decrypts_what_was_encrypted_to_its_public_key() {
+        let key = EncryptionKey::generate("test");
+        let json = r#"{"captureTime":"2026-11-23T09:00:00Z","cardNumber":"4000000000001000","expiryMonth":"01","expiryYear":"2029","cvv":"123"}"#;
+        let encrypted = encrypt_like_verifone_js(&key.public_armored, json);
+        let plain = key.decrypt(&encrypted).unwrap();
+        let card = parse_card(&plain, TODAY).unwrap();
+        assert_eq!(card.number.last4(), "1000");
+        assert_eq!((card.expiry.month(), card.expiry.year()), (1, 2029));
+
+        let other = EncryptionKey::generate("other");
+        assert_eq!(other.decrypt(&encrypted).unwrap_err(), DecryptError::WrongKey);
+        assert_eq!(key.decrypt("%%%").unwrap_err(), DecryptError::NotBase64);
+        assert_eq!(key.decrypt(&STANDARD.encode("hello")).unwrap_err(), DecryptError::NotOpenPgp);
+    }
+
+    #[test]
+    fn checks_the_card_inside() {
+        let ok = |j: &str| parse_card(j, TODAY);
+        assert_eq!(
+            ok(r#"{"cardNumber":"4000000000001000","expiryMonth":1,"expiryYear":2029}"#).unwrap_err(),
+            CardDataError::CaptureTime
+        );
+        assert_eq!(
+            ok(r#"{"captureTime":"2026-11-23T09:00:00Z","cardNumber":"4000000000001001","expiryMonth":1,"expiryYear":2029}"#)
+                .unwrap_err(),
+            CardDataError::Card(CardError::Luhn)
+        );
+        assert_eq!(
+            ok(r#"{"captureTime":"2026-11-23T09:00:00.123+01:00","cardNumber":"4000000000001000","expiryMonth":1,"expiryYear":2020}"#)
+                .unwrap_err(),
+            CardDataError::Card(CardError::Expired)
+        );
+        assert!(ok("[]").is_err());
+    }
+}

@@ -1,0 +1,365 @@
+//! Verifone's eCommerce API: card payments (sale and pre-authorization), reads, refunds, captures and voids,
+//! with idempotency keys replaying the first answer.
+
+use super::{SandboxState, Table, auth, new_id, now_secs, scenarios::amount_rule, threeds::card_hash};
+use crate::domain::money::Currency;
+use crate::server::clock::today;
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+pub const IDEMPOTENCY_HEADER: &str = "x-vfi-api-idempotencyKey";
+
+#[derive(Default)]
+pub struct Store {
+    pub transactions: Table<Transaction>,
+    /// Idempotency key → (hash of the request, status, body of the first answer).
+    idempotency: Table<([u8; 32], StatusCode, Value)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Transaction {
+    pub id: String,
+    pub pre_auth: bool,
+    pub amount: i64,
+    pub currency: String,
+    pub merchant_reference: String,
+    pub status: String,
+    pub reason_code: String,
+    pub message: String,
+    pub captured: i64,
+    pub refunded: i64,
+    pub card_brand: String,
+    pub masked_card: String,
+    pub expiry: (u8, u16),
+    pub threed: Option<Value>,
+    pub created_at: i64,
+    /// For refunds and captures: the payment they belong to.
+    pub parent_id: Option<String>,
+}
+
+impl Transaction {
+    fn to_json(&self, contract: &str) -> Value {
+        json!({
+            "id": self.id,
+            "payment_provider_contract": contract,
+            "amount": self.amount,
+            "currency_code": self.currency,
+            "blocked": false,
+            "merchant_reference": self.merchant_reference,
+            "payment_product": "CARD",
+            "status": self.status,
+            "reason_code": self.reason_code,
+            "message": self.message,
+            "arn": format!("SANDBOX{}", &self.id.replace('-', "")[..20].to_uppercase()),
+            "stan": format!("{:06}", self.created_at % 1_000_000),
+            "shopper_interaction": "ECOMMERCE",
+            "details": { "auto_capture": !self.pre_auth },
+            "captured_amount": self.captured,
+            "refunded_amount": self.refunded,
+            "card_brand": self.card_brand,
+            "card_details": {
+                "masked_card_number": self.masked_card,
+                "expiry_month": self.expiry.0,
+                "expiry_year": self.expiry.1,
+            },
+            "threed_authentication": self.threed,
+            "reversal_status": "NONE",
+            "parent_id": self.parent_id,
+            "created_at": self.created_at,
+        })
+    }
+}
+
+pub fn router() -> Router<SandboxState> {
+    Router::new()
+        .route("/v2/transactions/card", post(card_payment))
+        .route("/v2/transaction/{id}", get(read))
+        .route("/v2/transactions/{id}/{action}", post(action))
+}
+
+/// Runs `handle` once per idempotency key: a repeat with the same body gets the first answer again; a
+/// repeat with another body is refused.
+fn idempotent(
+    sb: &SandboxState,
+    headers: &HeaderMap,
+    scope: &str,
+    body: &[u8],
+    handle: impl FnOnce() -> (StatusCode, Value),
+) -> Response {
+    let key = headers.get(IDEMPOTENCY_HEADER).and_then(|v| v.to_str().ok()).map(|k| format!("{scope}:{k}"));
+    // The same parameters, whatever their order or spacing, are the same request.
+    let canonical =
+        serde_json::from_slice::<Value>(body).map(|v| v.to_string().into_bytes()).unwrap_or_else(|_| body.to_vec());
+    let hash: [u8; 32] = Sha256::digest(&canonical).into();
+    if let Some(key) = &key {
+        if let Some((h, status, answer)) = sb.ecommerce.lock().unwrap().idempotency.get(key) {
+            if *h != hash {
+                return auth::error(
+                    StatusCode::CONFLICT,
+                    "Idempotency key reused with a different request",
+                    json!({"header": IDEMPOTENCY_HEADER}),
+                );
+            }
+            return (*status, Json(answer.clone())).into_response();
+        }
+    }
+    let (status, answer) = handle();
+    if let Some(key) = key {
+        sb.ecommerce.lock().unwrap().idempotency.insert(key, (hash, status, answer.clone()));
+    }
+    (status, Json(answer)).into_response()
+}
+
+fn error_value(status: StatusCode, message: &str, details: Value) -> (StatusCode, Value) {
+    let body = json!({
+        "code": status.as_u16(),
+        "message": message,
+        "details": details,
+        "timestamp": now_secs() * 1000,
+        "reversal_status": "NONE",
+    });
+    (status, body)
+}
+
+async fn card_payment(State(sb): State<SandboxState>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(denied) = auth::check(&sb, &headers, true) {
+        return denied;
+    }
+    let Ok(req) = serde_json::from_slice::<Value>(&body) else {
+        return auth::error(StatusCode::BAD_REQUEST, "Request body is not JSON", json!({}));
+    };
+    idempotent(&sb, &headers, "card", &body, || pay(&sb, &req))
+}
+
+const PAYMENT_REQUIRED: [&str; 6] =
+    ["payment_provider_contract", "amount", "currency_code", "card_brand", "public_key_alias", "encrypted_card"];
+
+fn pay(sb: &SandboxState, req: &Value) -> (StatusCode, Value) {
+    let missing: Vec<&str> = PAYMENT_REQUIRED.into_iter().filter(|f| req.get(*f).is_none_or(Value::is_null)).collect();
+    if !missing.is_empty() {
+        return error_value(StatusCode::BAD_REQUEST, "Missing required fields", json!({"missing_fields": missing}));
+    }
+    let invalid =
+        |f: &str, why: &str| error_value(StatusCode::BAD_REQUEST, &format!("Invalid {f}: {why}"), json!({"field": f}));
+    if req["payment_provider_contract"].as_str() != Some(&sb.config.payment_provider_contract) {
+        return invalid("payment_provider_contract", "unknown contract");
+    }
+    let Some(amount) = req["amount"].as_i64().filter(|a| *a > 0) else {
+        return invalid("amount", "a positive integer in minor units");
+    };
+    let Some(currency) = req["currency_code"].as_str().and_then(|c| Currency::parse(c).ok()) else {
+        return invalid("currency_code", "an ISO 4217 alpha code");
+    };
+    if req["public_key_alias"].as_str() != Some(&sb.key.alias) {
+        return invalid("public_key_alias", "no key with this alias");
+    }
+    let plain = match sb.key.decrypt(req["encrypted_card"].as_str().unwrap_or_default()) {
+        Ok(p) => p,
+        Err(e) => return invalid("encrypted_card", &e.to_string()),
+    };
+    let card = match super::cards::parse_card(&plain, today()) {
+        Ok(c) => c,
+        Err(e) => return invalid("encrypted_card", &e.to_string()),
+    };
+    if !req["card_brand"].as_str().is_some_and(|b| b.eq_ignore_ascii_case(card.number.brand().code())) {
+        return invalid("card_brand", "does not match the card");
+    }
+    let pre_auth = req["auth_type"].as_str() == Some("PRE_AUTH") || req["capture_now"] == json!(false);
+    let threed = req.get("threed_authentication").filter(|t| t.is_object()).cloned();
+    let (status, reason_code, message) =
+        match check_threed(sb, threed.as_ref(), card_hash(card.number.expose()), amount, currency) {
+            Err(why) => ("DECLINED", "05", why),
+            Ok(()) => match amount_rule(amount) {
+                Some(rule) => (rule.status, rule.reason_code, rule.message.to_owned()),
+                None => ("AUTHORIZED", "00", "Approved".to_owned()),
+            },
+        };
+    let approved = status == "AUTHORIZED";
+    let txn = Transaction {
+        id: new_id(),
+        pre_auth,
+        amount,
+        currency: currency.code().to_owned(),
+        merchant_reference: req["merchant_reference"].as_str().unwrap_or_default().to_owned(),
+        status: status.to_owned(),
+        reason_code: reason_code.to_owned(),
+        message,
+        captured: if approved && !pre_auth { amount } else { 0 },
+        refunded: 0,
+        card_brand: card.number.brand().code().to_owned(),
+        masked_card: format!("{}****{}", card.number.bin6(), card.number.last4()),
+        expiry: (card.expiry.month(), card.expiry.year()),
+        threed,
+        created_at: now_secs(),
+        parent_id: None,
+    };
+    let event = match (pre_auth, approved) {
+        (false, true) => "TxnSaleApproved",
+        (false, false) => "TxnSaleDeclined",
+        (true, true) => "TxnAuthorisationApproved",
+        (true, false) => "TxnAuthorisationDeclined",
+    };
+    let body = txn.to_json(&sb.config.payment_provider_contract);
+    sb.ecommerce.lock().unwrap().transactions.insert(txn.id.clone(), txn);
+    sb.notifier.send(event, &body);
+    (StatusCode::CREATED, body)
+}
+
+/// The 3-D Secure data of a payment must be what the 3DS service issued for this card and amount, once.
+fn check_threed(
+    sb: &SandboxState,
+    threed: Option<&Value>,
+    card: [u8; 32],
+    amount: i64,
+    currency: Currency,
+) -> Result<(), String> {
+    let Some(t) = threed else { return Ok(()) };
+    let pares = t["pares_status"].as_str().unwrap_or_default();
+    if matches!(pares, "N" | "R") {
+        return Err("3-D Secure authentication failed or was rejected".into());
+    }
+    let Some(cavv) = t["cavv"].as_str().filter(|c| !c.is_empty()) else {
+        return if matches!(pares, "Y" | "A") { Err("3-D Secure data has no CAVV".into()) } else { Ok(()) };
+    };
+    let mut store = sb.threeds.lock().unwrap();
+    let Some(a) = store.authentications.values_mut().find(|a| a.cavv.as_deref() == Some(cavv)) else {
+        return Err("3-D Secure CAVV was not issued by the 3DS service".into());
+    };
+    if a.card_hash != card || a.amount != amount || a.currency_code != currency.code() {
+        return Err("3-D Secure data belongs to another card or amount".into());
+    }
+    if a.pares_status.as_deref() != Some(pares) || t["eci_flag"].as_str() != Some(a.eci_flag.as_str()) {
+        return Err("3-D Secure values differ from the authentication".into());
+    }
+    if a.cavv_used {
+        return Err("3-D Secure CAVV has been used already".into());
+    }
+    a.cavv_used = true;
+    Ok(())
+}
+
+async fn read(State(sb): State<SandboxState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    if let Err(denied) = auth::check(&sb, &headers, true) {
+        return denied;
+    }
+    let store = sb.ecommerce.lock().unwrap();
+    match store.transactions.get(&id) {
+        Some(t) => Json(t.to_json(&sb.config.payment_provider_contract)).into_response(),
+        None => auth::error(StatusCode::NOT_FOUND, "Transaction not found", json!({"id": id})),
+    }
+}
+
+async fn action(
+    State(sb): State<SandboxState>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    if let Err(denied) = auth::check(&sb, &headers, true) {
+        return denied;
+    }
+    let req: Value = if body.is_empty() {
+        json!({})
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(_) => return auth::error(StatusCode::BAD_REQUEST, "Request body is not JSON", json!({})),
+        }
+    };
+    let scope = format!("{action}:{id}");
+    idempotent(&sb, &headers, &scope, &body, || match action.as_str() {
+        "refund" | "capture" | "void" => money_action(&sb, &id, &action, &req),
+        _ => error_value(StatusCode::NOT_FOUND, "Unknown action", json!({"action": action})),
+    })
+}
+
+fn money_action(sb: &SandboxState, id: &str, action: &str, req: &Value) -> (StatusCode, Value) {
+    let mut store = sb.ecommerce.lock().unwrap();
+    let Some(txn) = store.transactions.get_mut(id) else {
+        return error_value(StatusCode::NOT_FOUND, "Transaction not found", json!({"id": id}));
+    };
+    let refuse = |message: &str| error_value(StatusCode::BAD_REQUEST, message, json!({"id": id, "status": txn.status}));
+    let requested = match req.get("amount") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_i64().filter(|a| *a > 0) {
+            Some(a) => Some(a),
+            None => return refuse("Invalid amount: a positive integer in minor units"),
+        },
+    };
+    if txn.status == "VOIDED" {
+        return refuse("Transaction has been voided");
+    }
+    if txn.status != "AUTHORIZED" && txn.status != "SETTLEMENT_REQUESTED" && txn.status != "REFUNDED" {
+        return refuse(&format!("Transaction in status {} cannot be changed", txn.status));
+    }
+    let (event, amount) = match action {
+        "capture" => {
+            if !txn.pre_auth || txn.captured > 0 {
+                return refuse("Only an uncaptured pre-authorization can be captured");
+            }
+            let amount = requested.unwrap_or(txn.amount);
+            if amount > txn.amount {
+                return refuse("Capture amount exceeds the authorized amount");
+            }
+            txn.captured = amount;
+            txn.status = "SETTLEMENT_REQUESTED".into();
+            ("TxnCaptureApproved", amount)
+        }
+        "void" => {
+            if txn.captured > 0 && txn.pre_auth || txn.refunded > 0 || txn.status != "AUTHORIZED" {
+                return refuse("Only an authorization that has not been captured or refunded can be voided");
+            }
+            txn.status = "VOIDED".into();
+            txn.captured = 0;
+            ("TxnVoidApproved", txn.amount)
+        }
+        _ => {
+            let remaining = txn.captured - txn.refunded;
+            if remaining <= 0 {
+                return refuse("Nothing captured remains to refund");
+            }
+            let amount = requested.unwrap_or(remaining);
+            if amount > remaining {
+                return refuse("Refund amount exceeds the captured amount not yet refunded");
+            }
+            txn.refunded += amount;
+            if txn.refunded == txn.captured {
+                txn.status = "REFUNDED".into();
+            }
+            ("TxnRefundApproved", amount)
+        }
+    };
+    let parent = txn.clone();
+    let child = Transaction {
+        id: if action == "void" { parent.id.clone() } else { new_id() },
+        amount,
+        status: match action {
+            "refund" => "REFUNDED",
+            "capture" => "SETTLEMENT_REQUESTED",
+            _ => "VOIDED",
+        }
+        .into(),
+        reason_code: "00".into(),
+        message: "Approved".into(),
+        captured: if action == "capture" { amount } else { 0 },
+        refunded: if action == "refund" { amount } else { 0 },
+        parent_id: (action != "void").then(|| parent.id.clone()),
+        created_at: now_secs(),
+        ..parent
+    };
+    if action != "void" {
+        store.transactions.insert(child.id.clone(), child.clone());
+    }
+    drop(store);
+    let body = child.to_json(&sb.config.payment_provider_contract);
+    sb.notifier.send(event, &body);
+    (StatusCode::CREATED, body)
+}

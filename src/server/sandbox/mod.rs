@@ -1,0 +1,132 @@
+//! The embedded provider sandbox: Verifone's 3DS service and eCommerce API, the Cardinal browser SDK, the
+//! issuer's challenge page and card encryption, emulated over real HTTP under `/sandbox`. It shares no wire
+//! types with our provider clients: each side is written from the spec on its own.
+
+pub mod acs;
+pub mod auth;
+pub mod cardinal;
+pub mod cards;
+pub mod ecommerce;
+pub mod faults;
+pub mod jwt;
+pub mod notifications;
+pub mod scenarios;
+pub mod threeds;
+
+use crate::server::config::sandbox_defaults;
+use axum::{Router, middleware};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+/// How the sandbox is set up. Defaults match the app's sandbox credentials.
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    pub user_uid: String,
+    pub api_key: String,
+    pub threeds_contract_id: String,
+    pub payment_provider_contract: String,
+    pub public_key_alias: String,
+    /// Where the sandbox itself is reachable from a browser (for acs_url and script URLs).
+    pub public_url: String,
+    /// How long the "timeout" test card holds the lookup.
+    pub timeout_delay: Duration,
+    /// Where transaction events are POSTed, if anywhere.
+    pub notification_url: Option<String>,
+    pub notification_secret: String,
+    /// The built site's folder, where the vendored OpenPGP.js lives.
+    pub site_root: String,
+}
+
+impl SandboxConfig {
+    pub fn new(public_url: &str) -> SandboxConfig {
+        use sandbox_defaults as d;
+        SandboxConfig {
+            user_uid: d::VERIFONE_USER_UID.into(),
+            api_key: d::VERIFONE_API_KEY.into(),
+            threeds_contract_id: d::VERIFONE_3DS_CONTRACT_ID.into(),
+            payment_provider_contract: d::VERIFONE_PAYMENT_CONTRACT.into(),
+            public_key_alias: d::VERIFONE_PUBLIC_KEY_ALIAS.into(),
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            timeout_delay: Duration::from_secs(20),
+            notification_url: None,
+            notification_secret: d::NOTIFICATION_SECRET.into(),
+            site_root: "target/site".into(),
+        }
+    }
+}
+
+/// Everything the sandbox remembers. In memory: a restart starts a clean sandbox, as a fresh CST account would.
+pub struct Sandbox {
+    pub config: SandboxConfig,
+    pub key: cards::EncryptionKey,
+    pub matrix: scenarios::Matrix,
+    pub faults: faults::Faults,
+    pub threeds: Mutex<threeds::Store>,
+    pub ecommerce: Mutex<ecommerce::Store>,
+    pub notifier: notifications::Notifier,
+}
+
+pub type SandboxState = Arc<Sandbox>;
+
+impl Sandbox {
+    pub fn new(config: SandboxConfig) -> SandboxState {
+        let notifier = notifications::Notifier::new(config.notification_url.clone(), &config.notification_secret);
+        Arc::new(Sandbox {
+            key: cards::EncryptionKey::generate(&config.public_key_alias),
+            matrix: scenarios::Matrix::load(),
+            faults: faults::Faults::default(),
+            threeds: Mutex::new(threeds::Store::default()),
+            ecommerce: Mutex::new(ecommerce::Store::default()),
+            notifier,
+            config,
+        })
+    }
+
+    /// The secret the sandbox signs its JWTs with (Cardinal signs with the merchant's API key).
+    pub fn jwt_secret(&self) -> &[u8] {
+        self.config.api_key.as_bytes()
+    }
+}
+
+/// The sandbox's routes, to be nested under `/sandbox`.
+pub fn router(sandbox: SandboxState) -> Router {
+    Router::new()
+        .nest("/verifone/oidc/3ds-service", threeds::router())
+        .nest("/verifone/oidc/api", ecommerce::router())
+        .nest("/verifone", cardinal::verifone_js_router())
+        .nest("/cardinal", cardinal::router())
+        .nest("/acs", acs::router())
+        .nest("/_control", faults::control_router())
+        .layer(middleware::from_fn_with_state(sandbox.clone(), faults::inject))
+        .with_state(sandbox)
+}
+
+/// Seconds since the epoch.
+pub fn now_secs() -> i64 {
+    crate::server::db::now_ms() / 1000
+}
+
+/// A random string of `len` letters and digits (Cardinal-style transaction ids).
+pub fn random_alnum(len: usize) -> String {
+    use rand::{Rng, distributions::Alphanumeric};
+    rand::thread_rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Runs the sandbox on its own (`card-checkout sandbox --port N`), for pointing the app at another host.
+pub async fn run_standalone(port: u16, config: SandboxConfig) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let addr = listener.local_addr()?;
+    let app = Router::new().nest("/sandbox", router(Sandbox::new(config)));
+    tracing::info!("sandbox listening on http://{addr}/sandbox");
+    axum::serve(listener, app).await
+}
+
+/// Keyed store helper: many of the sandbox's records are maps from an id to a record.
+pub type Table<T> = HashMap<String, T>;

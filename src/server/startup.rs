@@ -1,0 +1,183 @@
+//! Builds the router and serves it.
+
+use super::{config::Settings, db, routes, sandbox, state::AppState, telemetry};
+use crate::app::{App, shell};
+use crate::domain::status::PaymentStatus;
+use axum::{Router, http::HeaderValue, routing::get};
+use leptos::config::{Env, LeptosOptions};
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::{io, net::SocketAddr, time::Duration};
+use tokio::net::TcpListener;
+use tower_http::{
+    set_header::SetResponseHeaderLayer,
+    trace::{DefaultOnRequest, TraceLayer},
+};
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    pub state: AppState,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open the database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot bind the address: {0}")]
+    Bind(#[from] io::Error),
+}
+
+impl Application {
+    /// Binds `settings.addr` and builds the app.
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        let listener = TcpListener::bind(settings.addr).await?;
+        Application::with_listener(settings, listener).await
+    }
+
+    /// Builds the app on a listener bound already (tests bind port 0 first, then derive the settings).
+    pub async fn with_listener(settings: Settings, listener: TcpListener) -> Result<Application, StartupError> {
+        let pool = db::connect(&settings.database_url).await?;
+        let leptos_options = leptos_options(&settings, listener.local_addr()?);
+        let state = AppState::new(leptos_options, pool, settings);
+        let router = router(state.clone());
+        tokio::spawn(sweep(state.clone()));
+        Ok(Application { listener, router, state })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub async fn run_until_stopped(self) -> io::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await
+    }
+}
+
+/// Periodically: resolve payments whose answer was lost, expire checkouts left unfinished.
+async fn sweep(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(state.settings.shop.sweep_interval_secs.max(1)));
+    loop {
+        tick.tick().await;
+        let checkout = state.checkout();
+        if let Err(e) = checkout.expire_abandoned().await {
+            tracing::warn!(error = %e, "expiring abandoned checkouts failed");
+        }
+        let unknown = db::orders::with_status(&state.pool, PaymentStatus::Unknown).await.unwrap_or_default();
+        for id in unknown {
+            if let Err(e) = checkout.resolve_unknown(&id).await {
+                tracing::warn!(error = %e, "resolving an unknown payment failed");
+            }
+        }
+    }
+}
+
+fn sandbox_config(settings: &Settings) -> sandbox::SandboxConfig {
+    let mut config = sandbox::SandboxConfig::new(&format!("{}/sandbox", settings.public_url));
+    config.notification_url = settings.sandbox_notification_url.clone();
+    config.timeout_delay = Duration::from_millis(settings.sandbox_timeout_delay_ms);
+    config.site_root = settings.site_root.clone();
+    config
+}
+
+fn leptos_options(settings: &Settings, addr: SocketAddr) -> LeptosOptions {
+    let env = match std::env::var("LEPTOS_ENV").as_deref() {
+        Ok("PROD") | Ok("prod") | Ok("production") => Env::PROD,
+        _ => Env::DEV,
+    };
+    LeptosOptions::builder()
+        .output_name(env!("CARGO_PKG_NAME"))
+        .site_root(settings.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .env(env)
+        .build()
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    let mut router = Router::new().route("/health", get(routes::health));
+    if state.settings.mounts_sandbox() {
+        router =
+            router.nest_service("/sandbox", sandbox::router(sandbox::Sandbox::new(sandbox_config(&state.settings))));
+    }
+    let router = router
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+    with_security_headers(router)
+        .layer(axum::middleware::from_fn(same_origin_api))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(telemetry::request_span)
+                .on_request(DefaultOnRequest::new().level(tracing::Level::DEBUG))
+                .on_response(|res: &axum::http::Response<_>, latency: Duration, span: &tracing::Span| {
+                    span.record("status", res.status().as_u16());
+                    tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_millis() as u64, "response");
+                }),
+        )
+        .with_state(state)
+}
+
+/// CSRF defence for server functions: a browser's cross-site POST (its Origin or Sec-Fetch-Site says so) is
+/// refused before it reaches one. State-changing server functions also take JSON only, which a cross-site
+/// form cannot send.
+async fn same_origin_api(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::{
+        http::{Method, StatusCode, header},
+        response::IntoResponse,
+    };
+    let headers = request.headers();
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = headers
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .map(|o| o.split_once("://").map_or(o, |(_, rest)| rest));
+    let cross_site = headers.get("sec-fetch-site").is_some_and(|v| v == "cross-site");
+    let foreign_origin = origin_host.is_some_and(|o| Some(o) != host);
+    if request.method() == Method::POST && request.uri().path().starts_with("/api/") && (cross_site || foreign_origin) {
+        return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
+    }
+    next.run(request).await
+}
+
+/// Headers every response carries. The payment page's Content-Security-Policy is set where it is served.
+fn with_security_headers(router: Router<AppState>) -> Router<AppState> {
+    use axum::http::header;
+    let header = |name, value| SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value));
+    router
+        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header(header::REFERRER_POLICY, "same-origin"))
+        .layer(header(header::X_FRAME_OPTIONS, "SAMEORIGIN"))
+}
+
+/// Stops on Ctrl-C or SIGTERM, letting requests in flight finish.
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+    }
+}
+
+/// The binary's entry: settings → telemetry → app → serve; or `sandbox --port N` for the sandbox alone.
+pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let settings = Settings::from_env()?;
+    telemetry::init(&settings, std::io::stdout);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("sandbox") {
+        let port = match args.get(1).map(String::as_str) {
+            Some("--port") => {
+                args.get(2).and_then(|p| p.parse().ok()).ok_or("usage: card-checkout sandbox --port N")?
+            }
+            _ => 4000,
+        };
+        let mut config = sandbox_config(&settings);
+        config.public_url = format!("http://127.0.0.1:{port}/sandbox");
+        sandbox::run_standalone(port, config).await?;
+        return Ok(());
+    }
+    let app = Application::build(settings).await?;
+    tracing::info!(addr = %app.addr(), mode = ?app.state.settings.mode, "listening on http://{}", app.addr());
+    app.run_until_stopped().await?;
+    Ok(())
+}

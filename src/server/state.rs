@@ -1,0 +1,48 @@
+//! What every handler and server function can reach.
+
+use super::{config::Settings, db::Database, providers::verifone::VerifoneClient};
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub pool: Database,
+    pub settings: Arc<Settings>,
+    pub verifone: VerifoneClient,
+    /// The card-capture public key: from settings, or fetched once from the sandbox.
+    pub encryption_key: Arc<OnceCell<String>>,
+}
+
+impl AppState {
+    pub fn new(leptos_options: LeptosOptions, pool: Database, settings: Settings) -> AppState {
+        AppState {
+            leptos_options,
+            pool,
+            verifone: VerifoneClient::new(settings.verifone.clone()),
+            encryption_key: Arc::new(OnceCell::new_with(settings.verifone.encryption_key.clone())),
+            settings: Arc::new(settings),
+        }
+    }
+
+    /// The state inside a server function (provided as context by `leptos_routes`).
+    pub fn current() -> AppState {
+        leptos::prelude::expect_context::<AppState>()
+    }
+
+    pub fn checkout(&self) -> super::checkout::Checkout<'_> {
+        super::checkout::Checkout { pool: &self.pool, verifone: &self.verifone, settings: &self.settings }
+    }
+
+    /// The armored public key verifone.js encrypts cards to.
+    pub async fn encryption_key(&self) -> Result<String, reqwest::Error> {
+        let s = &self.settings.verifone;
+        let url = format!("{}/keys/{}", s.base_url, s.public_key_alias);
+        self.encryption_key
+            .get_or_try_init(|| async { reqwest::get(&url).await?.error_for_status()?.text().await })
+            .await
+            .cloned()
+    }
+}

@@ -1,0 +1,3 @@
+pub mod bridge;
+pub mod components;
+pub mod pages;

@@ -1,0 +1,99 @@
+//! Drives the shopper's server functions over HTTP as the checkout page does.
+
+use super::{TestApp, verifone::Sandbox};
+use card_checkout::domain::card::CardNumber;
+use serde_json::{Value, json};
+
+pub struct Shopper<'a> {
+    pub app: &'a TestApp,
+    pub sb: Sandbox,
+}
+
+pub struct Placed {
+    pub start: Value,
+    pub next: Value,
+    pub encrypted_card: String,
+}
+
+impl<'a> Shopper<'a> {
+    pub async fn new(app: &'a TestApp) -> Shopper<'a> {
+        Shopper { app, sb: Sandbox::of(app).await }
+    }
+
+    pub async fn call(&self, name: &str, args: Value) -> (u16, Value) {
+        let res = self.app.client.post(format!("{}/api/{name}", self.app.url)).json(&args).send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub fn billing() -> Value {
+        json!({"first_name": "Ada", "last_name": "Lovelace", "address_1": "1 Main St", "city": "London",
+               "country": "GB", "email": "ada@example.com"})
+    }
+
+    /// Start, Cardinal setup, card encryption and place_order, as the page does them.
+    pub async fn place(&self, pan: &str, cart: &str) -> Placed {
+        let (status, start) = self.call("checkout/start", json!({"cart": cart})).await;
+        assert_eq!(status, 200, "{start}");
+        let session = self.sb.setup(start["jwt"].as_str().unwrap()).await.unwrap();
+        let (month, year) = super::verifone::test_card_expiry();
+        let encrypted_card = self.sb.encrypt(pan, &month, &year);
+        let card = CardNumber::parse(pan).unwrap();
+        let input = json!({
+            "checkout_key": start["checkout_key"],
+            "cart": cart,
+            "billing": Self::billing(),
+            "card": {"brand": card.brand(), "bin6": card.bin6(), "last4": card.last4(),
+                     "expiry_month": month.parse::<u8>().unwrap(), "expiry_year": year.parse::<u16>().unwrap()},
+            "session_id": session,
+            "encrypted_card": encrypted_card,
+        });
+        let (status, next) = self.call("checkout/place", json!({"input": input})).await;
+        assert_eq!(status, 200, "{next}");
+        Placed { start, next, encrypted_card }
+    }
+
+    /// Answers the challenge on the issuer's page and sends the JWT back; returns the order id.
+    pub async fn challenge(&self, placed: &Placed, action: &str, code: &str) -> Value {
+        let c = &placed.next["Challenge"];
+        let lookup = json!({
+            "acs_url": c["acs_url"], "payload": c["payload"], "transaction_id": c["transaction_id"],
+            "acs_transaction_id": acs_id(c["payload"].as_str().unwrap()),
+        });
+        self.sb.answer_challenge(&lookup, action, code).await;
+        let validated = self.sb.validated(&lookup).await;
+        let (status, next) = self
+            .call(
+                "checkout/challenge",
+                json!({"order_id": c["order_id"], "jwt": validated["jwt"], "encrypted_card": placed.encrypted_card}),
+            )
+            .await;
+        assert_eq!(status, 200, "{next}");
+        next
+    }
+
+    /// Submits a code on the issuer's page without finishing (for wrong-code tries).
+    pub async fn answer_only(&self, placed: &Placed, code: &str) {
+        let c = &placed.next["Challenge"];
+        let lookup = json!({"acs_url": c["acs_url"], "payload": c["payload"], "acs_transaction_id": acs_id(c["payload"].as_str().unwrap())});
+        self.sb.answer_challenge(&lookup, "submit", code).await;
+    }
+
+    pub async fn order(&self, order_id: &str) -> Value {
+        let (status, order) = self.call("checkout/order", json!({"order_id": order_id})).await;
+        assert_eq!(status, 200, "{order}");
+        order
+    }
+}
+
+/// The ACS transaction id inside a CReq payload.
+fn acs_id(payload: &str) -> String {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap();
+    let creq: Value = serde_json::from_slice(&bytes).unwrap();
+    creq["acsTransID"].as_str().unwrap().to_owned()
+}
+
+pub fn order_id(next: &Value) -> String {
+    next["Done"]["order_id"].as_str().or(next["Challenge"]["order_id"].as_str()).unwrap().to_owned()
+}

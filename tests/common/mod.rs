@@ -1,0 +1,96 @@
+//! Test harness: each test runs the real server binary as its own process (one app per process, as in
+//! production) on a free port with a fresh SQLite file, and captures every log line it writes.
+
+#![allow(dead_code)]
+
+pub mod checkout;
+pub mod verifone;
+
+use card_checkout::server::db;
+use sqlx::SqlitePool;
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    sync::{Mutex, OnceLock},
+    time::Duration,
+};
+use tempfile::TempDir;
+
+pub struct TestApp {
+    pub url: String,
+    /// Our own connections to the app's database file, for checking what was stored.
+    pub pool: SqlitePool,
+    pub db: db::Database,
+    pub client: reqwest::Client,
+    child: Child,
+    _dir: TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port that was free a moment ago (the OS picks it for port 0).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(&[]).await
+    }
+
+    /// Spawns the app with extra environment settings on top of the test defaults.
+    pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let addr = format!("127.0.0.1:{}", free_port());
+        let database_url = format!("sqlite://{}/test.db", dir.path().display());
+        let mut command = Command::new(env!("CARGO_BIN_EXE_card-checkout"));
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("APP_ADDR", &addr)
+            .env("DATABASE_URL", &database_url)
+            .env("LOG_FORMAT", "json")
+            .env("LOG_LEVEL", "debug")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in extra {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("the app starts");
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let mut logs = LOGS.get_or_init(Default::default).lock().unwrap();
+                logs.push_str(&line);
+                logs.push('\n');
+            }
+        });
+        let url = format!("http://{addr}");
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        for _ in 0..200 {
+            if client.get(format!("{url}/health")).send().await.is_ok() {
+                let db = db::connect(&database_url).await.expect("test pool");
+                return TestApp { url, pool: (*db).clone(), db, client, child, _dir: dir };
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the app did not answer on {url}");
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.url)).send().await.expect("request sent")
+    }
+}
+
+static LOGS: OnceLock<Mutex<String>> = OnceLock::new();
+
+/// Everything the apps of this test process have logged so far.
+pub fn captured_logs() -> String {
+    LOGS.get_or_init(Default::default).lock().unwrap().clone()
+}
