@@ -3,8 +3,7 @@
 use crate::ui::{
     components::layout::Layout,
     pages::{
-        checkout::CheckoutPage, home::HomePage, merchant::MerchantPage, not_found::NotFound, receipt::ReceiptPage,
-        shop::ShopPage,
+        checkout::CheckoutPage, home::HomePage, not_found::NotFound, receipt::ReceiptPage, shop::ShopPage,
     },
 };
 use leptos::prelude::*;
@@ -55,7 +54,6 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("shop") view=ShopPage/>
                     <Route path=StaticSegment("checkout") view=CheckoutPage/>
                     <Route path=(StaticSegment("checkout"), ParamSegment("order")) view=ReceiptPage/>
-                    <Route path=StaticSegment("merchant") view=MerchantPage/>
                 </Routes>
             </Layout>
         </Router>

@@ -37,7 +37,7 @@ impl BillingDetails {
             address_1: self.address_1.trim().to_owned(),
             city: self.city.trim().to_owned(),
             country: self.country.trim().to_ascii_uppercase(),
-            email: self.email.trim().to_owned(),
+            email: self.email.trim().to_lowercase(),
         };
         let mut errors = Vec::new();
         for (field, value, label) in [

@@ -372,12 +372,17 @@ impl Checkout<'_> {
             Some(tx) => tx,
             None => db::begin_write(self.pool).await?,
         };
-        let (attempt_id, key) =
-            payments::insert_attempt(&mut tx, ctx.order_id, AttemptKind::Authorize, order.amount.minor(), &stored)
+        let key = uuid::Uuid::new_v4().to_string();
+        let attempt_id =
+            payments::insert_attempt(&mut tx, ctx.order_id, AttemptKind::Authorize, order.amount.minor(), &key, &stored)
                 .await?;
         orders::transition(&mut tx, ctx.order_id, PaymentStatus::Authorizing).await?;
         let mut logged = serde_json::to_value(&request).unwrap_or_default();
+        // The timeline keeps what the merchant needs, not the encrypted card or the single-use CAVV.
         logged["encrypted_card"] = json!("[removed]");
+        if let Some(t) = logged.get_mut("threed_authentication").filter(|t| !t["cavv"].is_null()) {
+            t["cavv"] = json!("[removed]");
+        }
         orders::append_event(
             &mut tx,
             ctx.order_id,

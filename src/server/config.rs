@@ -34,6 +34,8 @@ pub struct VerifoneSettings {
     pub songbird_js_url: String,
     /// How long we wait for any Verifone call before treating it as unanswered.
     pub timeout_ms: u64,
+    /// Shared secret that signs the transaction events Verifone POSTs to us.
+    pub notification_secret: SecretString,
 }
 
 #[derive(Clone, Debug)]
@@ -64,6 +66,19 @@ pub struct ShopSettings {
 }
 
 #[derive(Clone, Debug)]
+pub struct MerchantSettings {
+    /// A session ends after this many minutes without a request...
+    pub session_idle_minutes: i64,
+    /// ...and this many hours after sign-in in any case.
+    pub session_max_hours: i64,
+    /// `MERCHANT_EMAIL` and `MERCHANT_PASSWORD`: this user is created (or its password set) at start-up.
+    pub bootstrap_user: Option<(String, SecretString)>,
+    /// Session cookies are `Secure` with the `__Host-` prefix: served over HTTPS, or on a loopback address,
+    /// which browsers treat as secure.
+    pub secure_cookies: bool,
+}
+
+#[derive(Clone, Debug)]
 pub struct Settings {
     pub addr: SocketAddr,
     /// Where shoppers reach us; used for redirect targets and notification URLs.
@@ -77,6 +92,7 @@ pub struct Settings {
     pub verifone: VerifoneSettings,
     pub bambora: BamboraSettings,
     pub shop: ShopSettings,
+    pub merchant: MerchantSettings,
     /// Where the embedded sandbox POSTs transaction events (none by default).
     pub sandbox_notification_url: Option<String>,
     /// How long the sandbox's "timeout" test cards hold a lookup.
@@ -87,6 +103,8 @@ pub struct Settings {
 pub enum ConfigError {
     #[error("{name} is required when PROVIDER_MODE=live; set it in the environment or .env")]
     Missing { name: &'static str },
+    #[error("{name} must be set together with {with}")]
+    Incomplete { name: &'static str, with: &'static str },
     #[error("{name} has an invalid value {value:?}: {expected}")]
     Invalid { name: &'static str, value: String, expected: &'static str },
 }
@@ -102,6 +120,9 @@ pub mod sandbox_defaults {
     pub const BAMBORA_API_PASSCODE: &str = "sandbox-passcode";
     pub const NOTIFICATION_SECRET: &str = "sandbox-notification-secret";
 }
+
+/// Where transaction events are received (the sandbox's default target, and the URL to give Verifone).
+pub const VERIFONE_NOTIFICATION_PATH: &str = "/notifications/verifone";
 
 impl Settings {
     /// Reads the process environment, after loading `.env` if there is one.
@@ -158,11 +179,31 @@ impl Settings {
                 ProviderMode::Live => "https://songbirdstag.cardinalcommerce.com/edge/v1/songbird.js".to_owned(),
             }),
             timeout_ms: parse(&get, "VERIFONE_TIMEOUT_MS", "10000", "milliseconds")?,
+            notification_secret: credential("VERIFONE_NOTIFICATION_SECRET", d::NOTIFICATION_SECRET)?.into(),
+        };
+        let bootstrap_user = match (get("MERCHANT_EMAIL"), get("MERCHANT_PASSWORD")) {
+            (Some(email), Some(password)) => Some((email, SecretString::from(password))),
+            (None, None) => None,
+            (Some(_), None) => return Err(ConfigError::Incomplete { name: "MERCHANT_PASSWORD", with: "MERCHANT_EMAIL" }),
+            (None, Some(_)) => return Err(ConfigError::Incomplete { name: "MERCHANT_EMAIL", with: "MERCHANT_PASSWORD" }),
+        };
+        let host = public_url.split_once("://").map_or("", |(_, rest)| rest).split(['/', ':']).next().unwrap_or("");
+        let merchant = MerchantSettings {
+            session_idle_minutes: parse(&get, "MERCHANT_SESSION_IDLE_MINUTES", "30", "whole minutes")?,
+            session_max_hours: parse(&get, "MERCHANT_SESSION_MAX_HOURS", "12", "whole hours")?,
+            bootstrap_user,
+            secure_cookies: public_url.starts_with("https://") || matches!(host, "localhost" | "127.0.0.1" | "[::1]"),
         };
         let bambora = BamboraSettings {
             base_url: credential("BAMBORA_BASE_URL", &format!("{sandbox_url}/bambora/v1"))?,
             merchant_id: credential("BAMBORA_MERCHANT_ID", d::BAMBORA_MERCHANT_ID)?,
             api_passcode: credential("BAMBORA_API_PASSCODE", d::BAMBORA_API_PASSCODE)?.into(),
+        };
+        // The embedded sandbox notifies us, as Verifone would; "none" turns that off.
+        let sandbox_notification_url = match get("SANDBOX_NOTIFICATION_URL") {
+            Some(off) if off == "none" => None,
+            Some(url) => Some(url),
+            None => Some(format!("{public_url}{VERIFONE_NOTIFICATION_PATH}")),
         };
         Ok(Settings {
             addr,
@@ -196,7 +237,8 @@ impl Settings {
                 abandon_after_minutes: parse(&get, "CHECKOUT_ABANDON_MINUTES", "30", "whole minutes")?,
                 sweep_interval_secs: parse(&get, "SWEEP_INTERVAL_SECS", "30", "whole seconds")?,
             },
-            sandbox_notification_url: get("SANDBOX_NOTIFICATION_URL"),
+            merchant,
+            sandbox_notification_url,
             sandbox_timeout_delay_ms: parse(&get, "SANDBOX_TIMEOUT_DELAY_MS", "20000", "milliseconds")?,
         })
     }

@@ -5,6 +5,8 @@ pub mod clock;
 pub mod config;
 pub mod csp;
 pub mod db;
+pub mod merchant;
+pub mod notifications;
 pub mod providers;
 pub mod routes;
 pub mod sandbox;

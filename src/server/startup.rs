@@ -1,6 +1,6 @@
 //! Builds the router and serves it.
 
-use super::{config::Settings, db, routes, sandbox, state::AppState, telemetry};
+use super::{config::Settings, db, merchant, notifications, routes, sandbox, state::AppState, telemetry};
 use crate::app::{App, shell};
 use crate::domain::status::PaymentStatus;
 use axum::{Router, http::HeaderValue, routing::get};
@@ -25,6 +25,8 @@ pub enum StartupError {
     Database(#[from] sqlx::Error),
     #[error("cannot bind the address: {0}")]
     Bind(#[from] io::Error),
+    #[error("cannot create the merchant user from MERCHANT_EMAIL/MERCHANT_PASSWORD: {0}")]
+    MerchantUser(String),
 }
 
 impl Application {
@@ -37,6 +39,13 @@ impl Application {
     /// Builds the app on a listener bound already (tests bind port 0 first, then derive the settings).
     pub async fn with_listener(settings: Settings, listener: TcpListener) -> Result<Application, StartupError> {
         let pool = db::connect(&settings.database_url).await?;
+        if let Some((email, password)) = &settings.merchant.bootstrap_user {
+            use secrecy::ExposeSecret;
+            merchant::auth::create_user(&pool, email, password.expose_secret())
+                .await
+                .map_err(StartupError::MerchantUser)?;
+            tracing::info!("merchant user from MERCHANT_EMAIL is ready");
+        }
         let leptos_options = leptos_options(&settings, listener.local_addr()?);
         let state = AppState::new(leptos_options, pool, settings);
         let router = router(state.clone());
@@ -49,11 +58,14 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await
+        // The peer address is kept for per-address sign-in throttling.
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown_signal()).await
     }
 }
 
-/// Periodically: resolve payments whose answer was lost, expire checkouts left unfinished.
+/// Periodically: resolve payments and actions whose answer was lost, expire checkouts left unfinished, and
+/// forget sessions and sign-in failures that no longer count.
 async fn sweep(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(state.settings.shop.sweep_interval_secs.max(1)));
     loop {
@@ -67,6 +79,13 @@ async fn sweep(state: AppState) {
             if let Err(e) = checkout.resolve_unknown(&id).await {
                 tracing::warn!(error = %e, "resolving an unknown payment failed");
             }
+        }
+        let actions = merchant::actions::Actions { pool: &state.pool, verifone: &state.verifone };
+        if let Err(e) = actions.resolve_unknown().await {
+            tracing::warn!(error = %e, "resolving an unknown refund, capture or void failed");
+        }
+        if let Err(e) = merchant::auth::prune(&state.pool, &state.settings).await {
+            tracing::warn!(error = %e, "pruning merchant sessions failed");
         }
     }
 }
@@ -96,7 +115,10 @@ fn leptos_options(settings: &Settings, addr: SocketAddr) -> LeptosOptions {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
-    let mut router = Router::new().route("/health", get(routes::health));
+    let mut router = Router::new()
+        .route("/health", get(routes::health))
+        .route(super::config::VERIFONE_NOTIFICATION_PATH, axum::routing::post(notifications::verifone))
+        .merge(merchant::router());
     if state.settings.mounts_sandbox() {
         router =
             router.nest_service("/sandbox", sandbox::router(sandbox::Sandbox::new(sandbox_config(&state.settings))));
@@ -118,9 +140,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// CSRF defence for server functions: a browser's cross-site POST (its Origin or Sec-Fetch-Site says so) is
-/// refused before it reaches one. State-changing server functions also take JSON only, which a cross-site
-/// form cannot send.
+/// CSRF defence for server functions and back-office forms: a browser's cross-site POST (its Origin or
+/// Sec-Fetch-Site says so) is refused before it reaches one. State-changing server functions also take JSON
+/// only, which a cross-site form cannot send, and the merchant's session cookie is SameSite=Lax.
 async fn same_origin_api(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     use axum::{
         http::{Method, StatusCode, header},
@@ -134,7 +156,9 @@ async fn same_origin_api(request: axum::extract::Request, next: axum::middleware
         .map(|o| o.split_once("://").map_or(o, |(_, rest)| rest));
     let cross_site = headers.get("sec-fetch-site").is_some_and(|v| v == "cross-site");
     let foreign_origin = origin_host.is_some_and(|o| Some(o) != host);
-    if request.method() == Method::POST && request.uri().path().starts_with("/api/") && (cross_site || foreign_origin) {
+    let path = request.uri().path();
+    let guarded = path.starts_with("/api/") || path.starts_with("/merchant/");
+    if request.method() == Method::POST && guarded && (cross_site || foreign_origin) {
         return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
     }
     next.run(request).await
@@ -164,6 +188,9 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let settings = Settings::from_env()?;
     telemetry::init(&settings, std::io::stdout);
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("create-merchant") {
+        return create_merchant(&settings, args.get(1).map(String::as_str)).await;
+    }
     if args.first().map(String::as_str) == Some("sandbox") {
         let port = match args.get(1).map(String::as_str) {
             Some("--port") => {
@@ -179,5 +206,24 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let app = Application::build(settings).await?;
     tracing::info!(addr = %app.addr(), mode = ?app.state.settings.mode, "listening on http://{}", app.addr());
     app.run_until_stopped().await?;
+    Ok(())
+}
+
+/// `card-checkout create-merchant EMAIL`: creates a back-office user (or sets its password). The password
+/// comes from `MERCHANT_PASSWORD` or, if that is unset, the first line of standard input.
+async fn create_merchant(settings: &Settings, email: Option<&str>) -> Result<(), Box<dyn std::error::Error>> {
+    let email = email.ok_or("usage: card-checkout create-merchant EMAIL (password from MERCHANT_PASSWORD or stdin)")?;
+    let password = match std::env::var("MERCHANT_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            eprintln!("Password for {email} (at least {} characters):", merchant::auth::MIN_PASSWORD_LEN);
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let pool = db::connect(&settings.database_url).await?;
+    merchant::auth::create_user(&pool, email, &password).await?;
+    println!("Merchant user {email} can now sign in at {}/merchant/sign-in", settings.public_url);
     Ok(())
 }

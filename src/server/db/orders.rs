@@ -24,7 +24,7 @@ impl Provider {
         }
     }
 
-    fn parse(s: &str) -> Option<Provider> {
+    pub fn parse(s: &str) -> Option<Provider> {
         [Provider::Verifone, Provider::Bambora].into_iter().find(|p| p.as_str() == s)
     }
 }
@@ -186,6 +186,16 @@ pub async fn add_captured(tx: &mut Tx, id: &str, minor: i64) -> Result<(), Order
     Ok(())
 }
 
+pub async fn add_refunded(tx: &mut Tx, id: &str, minor: i64) -> Result<(), OrderError> {
+    sqlx::query("UPDATE orders SET refunded_minor = refunded_minor + ?, updated_at = ? WHERE id = ?")
+        .bind(minor)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 pub async fn by_checkout_key(pool: &SqlitePool, key: &str) -> Result<Option<String>, OrderError> {
     Ok(sqlx::query_scalar("SELECT id FROM orders WHERE checkout_key = ?").bind(key).fetch_optional(pool).await?)
 }
@@ -221,6 +231,19 @@ pub async fn append_event(
 pub async fn get(pool: &SqlitePool, id: &str) -> Result<Order, OrderError> {
     let row = sqlx::query("SELECT * FROM orders WHERE id = ?").bind(id).fetch_optional(pool).await?;
     row.as_ref().map(order_from_row).unwrap_or(Err(OrderError::NotFound))
+}
+
+/// The order as this write transaction sees it (nothing can change it until the commit).
+pub async fn get_locked(tx: &mut Tx, id: &str) -> Result<Order, OrderError> {
+    let row = sqlx::query("SELECT * FROM orders WHERE id = ?").bind(id).fetch_optional(&mut **tx).await?;
+    row.as_ref().map(order_from_row).unwrap_or(Err(OrderError::NotFound))
+}
+
+pub async fn by_reference(pool: &SqlitePool, reference: &str) -> Result<Option<String>, OrderError> {
+    Ok(sqlx::query_scalar("SELECT id FROM orders WHERE merchant_reference = ?")
+        .bind(reference)
+        .fetch_optional(pool)
+        .await?)
 }
 
 pub async fn events(pool: &SqlitePool, order_id: &str) -> Result<Vec<OrderEvent>, OrderError> {

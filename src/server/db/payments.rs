@@ -13,6 +13,12 @@ pub enum AttemptKind {
 }
 
 impl AttemptKind {
+    pub fn parse(s: &str) -> Option<AttemptKind> {
+        [AttemptKind::Authorize, AttemptKind::Capture, AttemptKind::Refund, AttemptKind::Void]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AttemptKind::Authorize => "authorize",
@@ -45,15 +51,16 @@ impl AttemptStatus {
 }
 
 /// Records the intent before the call: the key the provider will see, and (until answered) the request.
+/// Returns the attempt's id.
 pub async fn insert_attempt(
     tx: &mut Tx,
     order_id: &str,
     kind: AttemptKind,
     amount_minor: i64,
+    key: &str,
     pending_request: &str,
-) -> Result<(String, String), OrderError> {
+) -> Result<String, OrderError> {
     let id = uuid::Uuid::new_v4().to_string();
-    let key = uuid::Uuid::new_v4().to_string();
     let now = now_ms();
     sqlx::query(
         "INSERT INTO payment_attempts (id, order_id, kind, idempotency_key, amount_minor, status, pending_request,
@@ -62,14 +69,14 @@ pub async fn insert_attempt(
     .bind(&id)
     .bind(order_id)
     .bind(kind.as_str())
-    .bind(&key)
+    .bind(key)
     .bind(amount_minor)
     .bind(pending_request)
     .bind(now)
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    Ok((id, key))
+    Ok(id)
 }
 
 pub struct AttemptAnswer<'a> {
@@ -118,6 +125,86 @@ pub async fn unknown_attempt(
         Some(r) => Some((r.try_get("id")?, r.try_get("idempotency_key")?, r.try_get("pending_request")?)),
         None => None,
     })
+}
+
+/// A payment attempt as the back office shows it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Attempt {
+    pub id: String,
+    pub order_id: String,
+    pub kind: String,
+    pub idempotency_key: String,
+    pub amount_minor: i64,
+    pub status: String,
+    pub provider_transaction_id: Option<String>,
+    pub provider_status: Option<String>,
+    pub reason_code: Option<String>,
+    pub message: Option<String>,
+    pub pending_request: Option<String>,
+    pub created_at: i64,
+}
+
+const ATTEMPT_COLUMNS: &str = "id, order_id, kind, idempotency_key, amount_minor, status, provider_transaction_id,
+    provider_status, reason_code, message, pending_request, created_at";
+
+pub async fn attempts(pool: &SqlitePool, order_id: &str) -> Result<Vec<Attempt>, OrderError> {
+    let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE order_id = ? ORDER BY created_at, rowid");
+    Ok(sqlx::query_as(&sql).bind(order_id).fetch_all(pool).await?)
+}
+
+pub async fn attempt(pool: &SqlitePool, id: &str) -> Result<Option<Attempt>, OrderError> {
+    let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE id = ?");
+    Ok(sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?)
+}
+
+pub async fn attempt_by_key(tx: &mut Tx, key: &str) -> Result<Option<Attempt>, OrderError> {
+    let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE idempotency_key = ?");
+    Ok(sqlx::query_as(&sql).bind(key).fetch_optional(&mut **tx).await?)
+}
+
+/// The provider's id of the order's approved authorization, which refunds, captures and voids act on.
+pub async fn authorization_transaction(tx: &mut Tx, order_id: &str) -> Result<Option<String>, OrderError> {
+    Ok(sqlx::query_scalar(
+        "SELECT provider_transaction_id FROM payment_attempts
+         WHERE order_id = ? AND kind = 'authorize' AND status = 'succeeded'",
+    )
+    .bind(order_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .flatten())
+}
+
+/// Whether a succeeded attempt already accounts for this provider transaction of `kind`.
+pub async fn transaction_recorded(tx: &mut Tx, kind: AttemptKind, provider_id: &str) -> Result<bool, OrderError> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM payment_attempts WHERE kind = ? AND provider_transaction_id = ? AND status = 'succeeded'",
+    )
+    .bind(kind.as_str())
+    .bind(provider_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(n > 0)
+}
+
+/// Whether a refund, capture or void of this order is in flight (sent, answer not recorded).
+pub async fn action_in_flight(tx: &mut Tx, order_id: &str) -> Result<bool, OrderError> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM payment_attempts WHERE order_id = ? AND kind IN ('capture', 'refund', 'void')
+            AND status IN ('pending', 'unknown')",
+    )
+    .bind(order_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(n > 0)
+}
+
+/// Refunds, captures and voids whose answer was lost, oldest first.
+pub async fn unknown_actions(pool: &SqlitePool) -> Result<Vec<Attempt>, OrderError> {
+    let sql = format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE kind IN ('capture', 'refund', 'void')
+            AND status = 'unknown' ORDER BY created_at"
+    );
+    Ok(sqlx::query_as(&sql).fetch_all(pool).await?)
 }
 
 pub async fn insert_items(tx: &mut Tx, order_id: &str, lines: &[PricedLine]) -> Result<(), OrderError> {
@@ -193,20 +280,33 @@ pub async fn insert_threeds(tx: &mut Tx, order_id: &str, r: &ThreeDsRow) -> Resu
     .bind(now_ms())
     .execute(&mut **tx)
     .await?;
-    sqlx::query("UPDATE orders SET liability_shifted = ?, updated_at = ? WHERE id = ?")
-        .bind(r.liability_shifted)
-        .bind(now_ms())
+    sqlx::query(
+        "UPDATE orders SET liability_shifted = ?, threeds_enrolled = ?, threeds_pares_status = ?, threeds_eci = ?,
+            updated_at = ? WHERE id = ?",
+    )
+    .bind(r.liability_shifted)
+    .bind(&r.enrolled)
+    .bind(&r.pares_status)
+    .bind(&r.eci_flag)
+    .bind(now_ms())
         .bind(order_id)
         .execute(&mut **tx)
         .await?;
     Ok(())
 }
 
+const THREEDS_COLUMNS: &str = "stage, authentication_id, transaction_id, acs_transaction_id, ds_transaction_id,
+    threeds_version, enrolled, pares_status, signature_verification, eci_flag, cavv_present, challenge_required,
+    status_reason, action_code, error_no, error_desc, liability_shifted";
+
 /// The latest 3-D Secure answer of an order.
 pub async fn latest_threeds(pool: &SqlitePool, order_id: &str) -> Result<Option<ThreeDsRow>, OrderError> {
-    let columns = "stage, authentication_id, transaction_id, acs_transaction_id, ds_transaction_id, threeds_version,
-        enrolled, pares_status, signature_verification, eci_flag, cavv_present, challenge_required, status_reason,
-        action_code, error_no, error_desc, liability_shifted";
-    let sql = format!("SELECT {columns} FROM threeds_results WHERE order_id = ? ORDER BY id DESC LIMIT 1");
+    let sql = format!("SELECT {THREEDS_COLUMNS} FROM threeds_results WHERE order_id = ? ORDER BY id DESC LIMIT 1");
     Ok(sqlx::query_as::<_, ThreeDsRow>(&sql).bind(order_id).fetch_optional(pool).await?)
+}
+
+/// Every 3-D Secure answer of an order, first to last.
+pub async fn all_threeds(pool: &SqlitePool, order_id: &str) -> Result<Vec<ThreeDsRow>, OrderError> {
+    let sql = format!("SELECT {THREEDS_COLUMNS} FROM threeds_results WHERE order_id = ? ORDER BY id");
+    Ok(sqlx::query_as::<_, ThreeDsRow>(&sql).bind(order_id).fetch_all(pool).await?)
 }

@@ -13,7 +13,8 @@ pub fn Layout(children: Children) -> impl IntoView {
             <nav aria-label="Main">
                 <A href="/shop">"Shop"</A>
                 <A href="/checkout">"Checkout"</A>
-                <A href="/merchant">"Merchant"</A>
+                // The back office is server-rendered on its own (no hydration): a full page load.
+                <a href="/merchant/orders" rel="external">"Merchant"</a>
             </nav>
         </header>
         <main id="main">{children()}</main>

@@ -18,10 +18,10 @@ pub fn HomePage() -> impl IntoView {
                 <h2>"Shop and pay"</h2>
                 <p>"Buy from the demo shop with a test card, frictionless or through a challenge."</p>
             </A>
-            <A href="/merchant" attr:class="tile">
+            <a href="/merchant/orders" rel="external" class="tile">
                 <h2>"Merchant back office"</h2>
                 <p>"See every order, its 3-D Secure outcome and liability shift; refund, capture or void."</p>
-            </A>
+            </a>
         </div>
     }
 }

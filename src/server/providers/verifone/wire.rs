@@ -130,6 +130,8 @@ pub struct Transaction {
     pub arn: Option<String>,
     pub stan: Option<String>,
     pub merchant_reference: Option<String>,
+    /// The transaction a refund or capture belongs to.
+    pub parent_id: Option<String>,
 }
 
 /// Verifone's error body.

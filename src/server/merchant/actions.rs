@@ -1,0 +1,252 @@
+//! Refund, capture and void: checked against the order first (never above what remains), stored with the
+//! page's idempotency key before the provider call, so a double submit or a retry acts once; the answer, or
+//! the refusal, is recorded in the order's timeline.
+
+use crate::domain::{money::Money, status::PaymentStatus};
+use crate::server::{
+    db::{
+        self,
+        orders::{self, Order, OrderError},
+        payments::{self, AttemptAnswer, AttemptKind, AttemptStatus},
+    },
+    providers::{
+        ProviderError,
+        verifone::{Action, TxnOutcome, VerifoneClient, wire::Transaction},
+    },
+};
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    /// Our own rules refuse it (wrong status, amount too high): nothing was sent.
+    #[error("{0}")]
+    Refused(String),
+    #[error("order not found")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] OrderError),
+}
+
+impl From<sqlx::Error> for ActionError {
+    fn from(e: sqlx::Error) -> Self {
+        ActionError::Store(OrderError::Db(e))
+    }
+}
+
+pub fn kind_of(action: Action) -> AttemptKind {
+    match action {
+        Action::Refund => AttemptKind::Refund,
+        Action::Capture => AttemptKind::Capture,
+        Action::Void => AttemptKind::Void,
+    }
+}
+
+pub fn parse_action(s: &str) -> Option<Action> {
+    [Action::Refund, Action::Capture, Action::Void].into_iter().find(|a| kind_of(*a).as_str() == s)
+}
+
+/// What may be done to an order now, and up to which amount.
+pub fn allowed(order: &Order) -> Vec<(Action, Money)> {
+    let currency = order.amount.currency();
+    let money = |minor| Money::new(minor, currency).unwrap_or(Money::zero(currency));
+    match order.status {
+        PaymentStatus::Authorized => vec![(Action::Capture, order.amount), (Action::Void, order.amount)],
+        PaymentStatus::Captured | PaymentStatus::PartiallyRefunded => {
+            vec![(Action::Refund, money(order.captured.minor() - order.refunded.minor()))]
+        }
+        _ => vec![],
+    }
+}
+
+/// Checks `action` of `amount` (None: all there is) against the order; returns the amount to send.
+pub fn check(order: &Order, action: Action, amount: Option<Money>) -> Result<Money, ActionError> {
+    let verb = kind_of(action).as_str();
+    let Some((_, limit)) = allowed(order).into_iter().find(|(a, _)| *a == action) else {
+        let status = order.status.label().to_lowercase();
+        return Err(ActionError::Refused(format!("an order that is {status} cannot be given a {verb}")));
+    };
+    let amount = match (action, amount) {
+        (Action::Void, _) | (_, None) => limit,
+        (_, Some(a)) => a,
+    };
+    if amount.currency() != limit.currency() {
+        return Err(ActionError::Refused(format!("the amount must be in {}", limit.currency())));
+    }
+    if amount.minor() <= 0 {
+        return Err(ActionError::Refused("the amount must be more than zero".into()));
+    }
+    if amount.minor() > limit.minor() {
+        return Err(ActionError::Refused(format!("the {verb} can be at most {limit}")));
+    }
+    Ok(amount)
+}
+
+pub struct Actions<'a> {
+    pub pool: &'a db::Database,
+    pub verifone: &'a VerifoneClient,
+}
+
+impl Actions<'_> {
+    /// Does `action` once per `key`; returns the attempt's id (the same one for a repeated key).
+    pub async fn act(
+        &self,
+        order_id: &str,
+        action: Action,
+        amount: Option<Money>,
+        key: &str,
+    ) -> Result<String, ActionError> {
+        let kind = kind_of(action);
+        let mut tx = db::begin_write(self.pool).await?;
+        if let Some(done) = payments::attempt_by_key(&mut tx, key).await? {
+            return if done.order_id == order_id && done.kind == kind.as_str() {
+                Ok(done.id)
+            } else {
+                Err(ActionError::Refused("this form was used for another action; reload the page".into()))
+            };
+        }
+        let order = orders::get_locked(&mut tx, order_id).await.map_err(|e| match e {
+            OrderError::NotFound => ActionError::NotFound,
+            other => other.into(),
+        })?;
+        let amount = check(&order, action, amount)?;
+        if payments::action_in_flight(&mut tx, order_id).await? {
+            return Err(ActionError::Refused("another action on this order is still being processed".into()));
+        }
+        let Some(transaction_id) = payments::authorization_transaction(&mut tx, order_id).await? else {
+            return Err(ActionError::Refused("this order has no approved payment to act on".into()));
+        };
+        let request = json!({"transaction_id": transaction_id, "action": kind.as_str(), "amount": amount.minor()});
+        let attempt_id =
+            payments::insert_attempt(&mut tx, order_id, kind, amount.minor(), key, &request.to_string()).await?;
+        orders::append_event(
+            &mut tx,
+            order_id,
+            &format!("{}_requested", kind.as_str()),
+            &json!({"amount_minor": amount.minor(), "currency": amount.currency().code(), "idempotency_key": key}),
+        )
+        .await?;
+        tx.commit().await?;
+
+        let answer = self.verifone.act(&transaction_id, action, Some(amount.minor()), key).await;
+        self.record(order_id, &attempt_id, action, amount.minor(), answer).await?;
+        Ok(attempt_id)
+    }
+
+    async fn record(
+        &self,
+        order_id: &str,
+        attempt_id: &str,
+        action: Action,
+        amount: i64,
+        answer: Result<Transaction, ProviderError>,
+    ) -> Result<(), ActionError> {
+        let kind = kind_of(action).as_str();
+        let mut tx = db::begin_write(self.pool).await?;
+        match answer {
+            Ok(t) => {
+                let done = match action {
+                    Action::Void => t.outcome() == TxnOutcome::Voided,
+                    _ => t.outcome() == TxnOutcome::Approved,
+                };
+                let status = match t.outcome() {
+                    _ if done => AttemptStatus::Succeeded,
+                    TxnOutcome::Pending | TxnOutcome::Unknown => AttemptStatus::Unknown,
+                    _ => AttemptStatus::Declined,
+                };
+                // A notification may have told us of this very transaction already.
+                let counted = payments::transaction_recorded(&mut tx, kind_of(action), &t.id).await?;
+                payments::record_attempt(
+                    &mut tx,
+                    attempt_id,
+                    &AttemptAnswer {
+                        status,
+                        provider_transaction_id: Some(&t.id),
+                        provider_status: Some(&t.status),
+                        reason_code: t.reason_code.as_deref(),
+                        message: t.message.as_deref(),
+                    },
+                )
+                .await?;
+                let event = if done { "answered" } else { "refused" };
+                orders::append_event(&mut tx, order_id, &format!("{kind}_{event}"), &json!(t)).await?;
+                if done && !counted {
+                    apply(&mut tx, order_id, action, amount).await?;
+                }
+            }
+            Err(e) => {
+                let status = if e.outcome_unknown() {
+                    AttemptStatus::Unknown
+                } else if matches!(e, ProviderError::Refused { .. }) {
+                    AttemptStatus::Declined
+                } else {
+                    AttemptStatus::Failed
+                };
+                let message = match &e {
+                    ProviderError::Refused { message, .. } => message.clone(),
+                    other => other.to_string(),
+                };
+                let answer = AttemptAnswer {
+                    status,
+                    provider_transaction_id: None,
+                    provider_status: None,
+                    reason_code: None,
+                    message: Some(&message),
+                };
+                payments::record_attempt(&mut tx, attempt_id, &answer).await?;
+                let event = if status == AttemptStatus::Unknown { "failed" } else { "refused" };
+                orders::append_event(
+                    &mut tx,
+                    order_id,
+                    &format!("{kind}_{event}"),
+                    &json!({"error": e.to_string(), "outcome_unknown": e.outcome_unknown()}),
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Actions whose answer was lost: sent again with the same key, so the provider acts at most once.
+    pub async fn resolve_unknown(&self) -> Result<(), ActionError> {
+        for attempt in payments::unknown_actions(self.pool).await? {
+            let request: serde_json::Value =
+                serde_json::from_str(attempt.pending_request.as_deref().unwrap_or("{}")).unwrap_or_default();
+            let (Some(txn), Some(action)) =
+                (request["transaction_id"].as_str(), parse_action(request["action"].as_str().unwrap_or_default()))
+            else {
+                continue;
+            };
+            let answer = self.verifone.act(txn, action, Some(attempt.amount_minor), &attempt.idempotency_key).await;
+            if matches!(&answer, Err(e) if e.outcome_unknown()) {
+                continue;
+            }
+            self.record(&attempt.order_id, &attempt.id, action, attempt.amount_minor, answer).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Moves the order's amounts and status for an approved action.
+pub async fn apply(tx: &mut db::Tx, order_id: &str, action: Action, amount: i64) -> Result<(), OrderError> {
+    match action {
+        Action::Capture => {
+            orders::add_captured(tx, order_id, amount).await?;
+            orders::transition(tx, order_id, PaymentStatus::Captured).await?;
+        }
+        Action::Void => {
+            orders::transition(tx, order_id, PaymentStatus::Voided).await?;
+        }
+        Action::Refund => {
+            orders::add_refunded(tx, order_id, amount).await?;
+            let order = orders::get_locked(tx, order_id).await?;
+            let to = if order.refunded == order.captured {
+                PaymentStatus::Refunded
+            } else {
+                PaymentStatus::PartiallyRefunded
+            };
+            orders::transition(tx, order_id, to).await?;
+        }
+    }
+    Ok(())
+}

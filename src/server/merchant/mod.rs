@@ -1,0 +1,329 @@
+//! The merchant back office under `/merchant`: server-rendered pages and plain HTML forms (post, then
+//! redirect), so it needs no JavaScript and adds nothing to the shopper's wasm bundle. Every route except
+//! the sign-in form takes a `Merchant`, which sends anonymous callers to sign in.
+
+pub mod actions;
+pub mod auth;
+pub mod list;
+mod pages;
+
+use super::{
+    db::{
+        self,
+        merchants::MerchantUser,
+        order_list,
+        orders::{self, OrderError},
+        payments,
+    },
+    state::AppState,
+};
+use crate::domain::money::Money;
+use axum::{
+    Form, Router,
+    extract::{ConnectInfo, FromRequestParts, Path, Query, State},
+    http::{Extensions, HeaderMap, HeaderValue, StatusCode, header, request::Parts},
+    response::{Html, IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+/// Rows per page of the order history.
+const PAGE_SIZE: i64 = 50;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/merchant", get(|| async { Redirect::to("/merchant/orders") }))
+        .route("/merchant/sign-in", get(sign_in_form).post(sign_in))
+        .route("/merchant/sign-out", post(sign_out))
+        .route("/merchant/orders", get(order_list))
+        .route("/merchant/orders.csv", get(order_csv))
+        .route("/merchant/orders/{id}", get(order_detail))
+        .route("/merchant/orders/{id}/actions", post(order_action))
+}
+
+/// A signed-in merchant. Extracting it from an anonymous request answers with a redirect to sign in.
+pub struct Merchant {
+    pub user: MerchantUser,
+    token: String,
+}
+
+impl FromRequestParts<AppState> for Merchant {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Merchant, Response> {
+        match auth::current_user(&state.pool, &state.settings, &parts.headers).await {
+            Some((user, token)) => Ok(Merchant { user, token }),
+            None => {
+                // After signing in, come back here; a form post comes back to the list instead.
+                let here = parts.uri.path_and_query().map_or("/merchant/orders", |p| p.as_str());
+                let next = if parts.method == axum::http::Method::GET { here } else { "/merchant/orders" };
+                let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+                Err(Redirect::to(&format!("/merchant/sign-in?{query}")).into_response())
+            }
+        }
+    }
+}
+
+/// A back-office page: never cached, and allowed no script at all.
+fn page(status: StatusCode, html: String) -> Response {
+    let mut res = (status, Html(html)).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+             base-uri 'none'",
+        ),
+    );
+    res
+}
+
+/// Where to go after signing in: only a back-office path of ours.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with("/merchant/") && !next.starts_with("//") && !next.contains("\\") {
+        next
+    } else {
+        "/merchant/orders"
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NextParam {
+    next: String,
+}
+
+async fn sign_in_form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<NextParam>) -> Response {
+    if auth::current_user(&state.pool, &state.settings, &headers).await.is_some() {
+        return Redirect::to(safe_next(&q.next)).into_response();
+    }
+    page(StatusCode::OK, pages::sign_in(None, "", safe_next(&q.next)))
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    extensions: Extensions,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    let next = safe_next(&form.next);
+    if form.email.trim().is_empty() || form.password.is_empty() {
+        let html = pages::sign_in(Some("Enter your email and password."), &form.email, next);
+        return page(StatusCode::UNPROCESSABLE_ENTITY, html);
+    }
+    let address = extensions.get::<ConnectInfo<SocketAddr>>().map_or("unknown".to_owned(), |c| c.0.ip().to_string());
+    // A session the browser had before ends here: sign-in always starts a new one.
+    let previous = auth::current_user(&state.pool, &state.settings, &headers).await.map(|(_, token)| token);
+    match auth::sign_in(&state.pool, &form.email, &form.password, &address, previous.as_deref()).await {
+        Ok((user, token)) => {
+            tracing::info!(user_id = user.id, "merchant signed in");
+            let mut res = Redirect::to(next).into_response();
+            if let Ok(cookie) = HeaderValue::from_str(&auth::session_cookie(&state.settings, &token)) {
+                res.headers_mut().insert(header::SET_COOKIE, cookie);
+            }
+            res
+        }
+        Err(e) => {
+            let status = match e {
+                auth::SignInError::Invalid => StatusCode::UNAUTHORIZED,
+                auth::SignInError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+                auth::SignInError::Db(ref cause) => {
+                    tracing::error!(error = %cause, "sign-in failed");
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+            };
+            let message = match e {
+                auth::SignInError::Db(_) => "Something went wrong on our side; please try again.".to_owned(),
+                other => format!("{}.", capitalized(&other.to_string())),
+            };
+            page(status, pages::sign_in(Some(&message), &form.email, next))
+        }
+    }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+}
+
+async fn sign_out(State(state): State<AppState>, merchant: Merchant) -> Response {
+    if let Err(e) = auth::sign_out(&state.pool, &merchant.token).await {
+        tracing::error!(error = %e, "sign-out failed");
+    }
+    let mut res = Redirect::to("/merchant/sign-in").into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&auth::cleared_cookie(&state.settings)) {
+        res.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    res
+}
+
+fn internal(context: &'static str, e: impl std::fmt::Display) -> Response {
+    tracing::error!(context, error = %e, "internal error");
+    page(StatusCode::INTERNAL_SERVER_ERROR, pages::problem("Something went wrong on our side; please try again."))
+}
+
+async fn order_list(State(state): State<AppState>, merchant: Merchant, Query(q): Query<list::ListQuery>) -> Response {
+    let filter = match q.filter(state.settings.shop.currency) {
+        Ok(f) => f,
+        Err(errors) => {
+            let html = pages::order_list(&merchant.user, &q, &errors, &[], &[], None);
+            return page(StatusCode::BAD_REQUEST, html);
+        }
+    };
+    let cursor = q.cursor();
+    let (rows, totals) = tokio::join!(
+        order_list::page(&state.pool, &filter, cursor.as_ref(), PAGE_SIZE + 1),
+        order_list::totals(&state.pool, &filter)
+    );
+    let (mut rows, totals) = match (rows, totals) {
+        (Ok(r), Ok(t)) => (r, t),
+        (Err(e), _) | (_, Err(e)) => return internal("order list", e),
+    };
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let next = if more { rows.last().map(|last| q.to_query_string(Some(last))) } else { None };
+    page(StatusCode::OK, pages::order_list(&merchant.user, &q, &[], &rows, &totals, next))
+}
+
+async fn order_csv(State(state): State<AppState>, _merchant: Merchant, Query(q): Query<list::ListQuery>) -> Response {
+    let Ok(filter) = q.filter(state.settings.shop.currency) else {
+        return (StatusCode::BAD_REQUEST, "the filters are not valid; correct them on the order list").into_response();
+    };
+    let mut out = String::from(list::CSV_HEADER);
+    let mut cursor = None;
+    // In pages, so the export of a large history never holds every row at once.
+    loop {
+        let rows = match order_list::page(&state.pool, &filter, cursor.as_ref(), 2000).await {
+            Ok(rows) => rows,
+            Err(e) => return internal("order export", e),
+        };
+        for r in &rows {
+            list::csv_line(&mut out, r);
+        }
+        match rows.last() {
+            Some(last) if rows.len() == 2000 => {
+                cursor = Some(order_list::Cursor { created_at: last.created_at, id: last.id.clone() })
+            }
+            _ => break,
+        }
+    }
+    let name = format!("attachment; filename=\"orders-{}.csv\"", super::clock::format_date(db::now_ms()));
+    let mut res = out.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&name) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
+}
+
+/// Everything the detail page shows.
+pub struct OrderDetail {
+    pub order: orders::Order,
+    pub events: Vec<orders::OrderEvent>,
+    pub attempts: Vec<payments::Attempt>,
+    pub threeds: Vec<payments::ThreeDsRow>,
+}
+
+async fn load_detail(state: &AppState, id: &str) -> Result<OrderDetail, OrderError> {
+    let order = orders::get(&state.pool, id).await?;
+    let (events, attempts, threeds) = tokio::join!(
+        orders::events(&state.pool, id),
+        payments::attempts(&state.pool, id),
+        payments::all_threeds(&state.pool, id)
+    );
+    Ok(OrderDetail { order, events: events?, attempts: attempts?, threeds: threeds? })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DetailParams {
+    /// The attempt whose outcome to announce (after an action).
+    result: String,
+}
+
+async fn order_detail(
+    State(state): State<AppState>,
+    merchant: Merchant,
+    Path(id): Path<String>,
+    Query(p): Query<DetailParams>,
+) -> Response {
+    let detail = match load_detail(&state, &id).await {
+        Ok(d) => d,
+        Err(OrderError::NotFound) => return page(StatusCode::NOT_FOUND, pages::problem("There is no such order.")),
+        Err(e) => return internal("order detail", e),
+    };
+    let result = detail.attempts.iter().find(|a| a.id == p.result && a.order_id == id);
+    page(StatusCode::OK, pages::order_detail(&merchant.user, &detail, result, None))
+}
+
+#[derive(Deserialize)]
+struct ActionForm {
+    action: String,
+    #[serde(default)]
+    amount: String,
+    /// Made when the form was shown: the action's idempotency key.
+    key: String,
+    /// Absent: show the confirmation; present: do it.
+    #[serde(default)]
+    confirmed: String,
+}
+
+async fn order_action(
+    State(state): State<AppState>,
+    merchant: Merchant,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    let detail = match load_detail(&state, &id).await {
+        Ok(d) => d,
+        Err(OrderError::NotFound) => return page(StatusCode::NOT_FOUND, pages::problem("There is no such order.")),
+        Err(e) => return internal("order action", e),
+    };
+    let refuse = |message: String| {
+        page(StatusCode::UNPROCESSABLE_ENTITY, pages::order_detail(&merchant.user, &detail, None, Some(&message)))
+    };
+    let Some(action) = actions::parse_action(&form.action) else {
+        return refuse(format!("Unknown action {:?}.", form.action));
+    };
+    if uuid::Uuid::parse_str(&form.key).is_err() {
+        return refuse("This form has expired; reload the page and try again.".into());
+    }
+    let currency = detail.order.amount.currency();
+    let amount = match form.amount.trim() {
+        "" => None,
+        typed => match Money::parse_major(typed, currency) {
+            Ok(m) => Some(m),
+            Err(e) => return refuse(format!("The amount {typed:?} is not valid: {e}.")),
+        },
+    };
+    if form.confirmed.is_empty() {
+        // Checked now so the confirmation never offers what would be refused.
+        return match actions::check(&detail.order, action, amount) {
+            Ok(amount) => page(StatusCode::OK, pages::confirm(&merchant.user, &detail.order, action, amount, &form.key)),
+            Err(e) => refuse(format!("{}.", capitalized(&e.to_string()))),
+        };
+    }
+    let service = actions::Actions { pool: &state.pool, verifone: &state.verifone };
+    match service.act(&id, action, amount, &form.key).await {
+        Ok(attempt) => Redirect::to(&format!("/merchant/orders/{id}?result={attempt}")).into_response(),
+        Err(actions::ActionError::Store(e)) => internal("order action", e),
+        Err(e) => {
+            // The order may have moved on meanwhile: show it as it is now.
+            let detail = load_detail(&state, &id).await.unwrap_or(detail);
+            let message = format!("{}.", capitalized(&e.to_string()));
+            page(StatusCode::UNPROCESSABLE_ENTITY, pages::order_detail(&merchant.user, &detail, None, Some(&message)))
+        }
+    }
+}
