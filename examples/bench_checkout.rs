@@ -5,16 +5,16 @@
 //!
 //!     cargo run --release --example bench_checkout -- [checkouts] [concurrency]
 
-use base64::{Engine, engine::general_purpose::STANDARD};
-use card_checkout::server::{config::Settings, config::sandbox_defaults as d, startup::Application};
-use pgp::composed::{ArmorOptions, Deserializable, MessageBuilder, SignedPublicKey};
-use pgp::crypto::sym::SymmetricKeyAlgorithm;
+mod support;
+
+use card_checkout::server::config::sandbox_defaults as d;
 use serde_json::{Value, json};
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::BTreeMap,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
+use support::{cardinal_setup as setup, drive, encrypt_card, ms, percentile};
 
 type Timings = Arc<Mutex<BTreeMap<&'static str, Vec<Duration>>>>;
 
@@ -28,34 +28,13 @@ fn main() {
 
 async fn run(checkouts: usize, concurrency: usize) {
     let dir = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let vars: HashMap<String, String> = HashMap::from([
-        ("APP_ADDR".into(), addr.to_string()),
-        ("DATABASE_URL".into(), format!("sqlite://{}/bench.db", dir.path().display())),
-        ("LOG_LEVEL".into(), "warn".into()),
-    ]);
-    let settings = Settings::from_vars(&vars).unwrap();
-    let app = Application::with_listener(settings, listener).await.unwrap();
-    tokio::spawn(app.run_until_stopped());
-    let base = format!("http://{addr}");
+    let base = support::start_app(&format!("sqlite://{}/bench.db", dir.path().display()), &[]).await;
     let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency * 2).build().unwrap();
 
     // The browser's part, done up front: one encrypted card per checkout (verifone.js's work).
-    let key = http
-        .get(format!("{base}/sandbox/verifone/keys/{}", d::VERIFONE_PUBLIC_KEY_ALIAS))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let (key, _) = SignedPublicKey::from_string(&key).unwrap();
+    let key = support::encryption_key(&http, &base).await;
     let year = card_checkout::server::clock::today().year + 3;
-    let card_json = json!({"captureTime": "2026-11-23T09:00:00Z", "cardNumber": "4000000000001000",
-        "expiryMonth": "01", "expiryYear": year.to_string(), "cvv": "123"})
-    .to_string();
-    let cards: Vec<String> = (0..checkouts * 2).map(|_| encrypt(&key, &card_json)).collect();
+    let cards: Vec<String> = (0..checkouts * 2).map(|_| encrypt_card(&key, "4000000000001000", year)).collect();
     let cards = Arc::new(Mutex::new(cards));
 
     println!(
@@ -112,33 +91,6 @@ async fn run(checkouts: usize, concurrency: usize) {
     }
 }
 
-fn encrypt(key: &SignedPublicKey, plain: &str) -> String {
-    let mut b = MessageBuilder::from_bytes("", plain.as_bytes().to_vec())
-        .seipd_v1(rand::thread_rng(), SymmetricKeyAlgorithm::AES256);
-    b.encrypt_to_key(rand::thread_rng(), &key.public_subkeys[0]).unwrap();
-    STANDARD.encode(b.to_armored_string(rand::thread_rng(), ArmorOptions::default()).unwrap())
-}
-
-async fn drive<F, Fut>(n: usize, concurrency: usize, job: F)
-where
-    F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency));
-    let mut tasks = Vec::new();
-    for i in 0..n {
-        let permit = semaphore.clone().acquire_owned().await.unwrap();
-        let fut = job(i);
-        tasks.push(tokio::spawn(async move {
-            fut.await;
-            drop(permit);
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
-}
-
 async fn timed(t: &Timings, name: &'static str, req: reqwest::RequestBuilder) -> Value {
     let started = Instant::now();
     let res = req.send().await.unwrap();
@@ -168,25 +120,6 @@ async fn checkout(http: &reqwest::Client, base: &str, cards: &Mutex<Vec<String>>
     let order =
         timed(t, "order_result", http.post(format!("{base}/api/checkout/order")).json(&json!({"order_id": id}))).await;
     assert_eq!(order["status"], "Captured", "{order}");
-}
-
-async fn setup(http: &reqwest::Client, base: &str, jwt: &str) -> String {
-    let s: Value = http
-        .post(format!("{base}/sandbox/cardinal/setup"))
-        .json(&json!({"jwt": jwt}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let session = s["sessionId"].as_str().unwrap().to_owned();
-    http.post(format!("{base}/sandbox/cardinal/device-data"))
-        .json(&json!({"sessionId": session}))
-        .send()
-        .await
-        .unwrap();
-    session
 }
 
 /// The provider calls our server makes for one checkout, made directly.
@@ -223,16 +156,6 @@ async fn bare_sandbox(http: &reqwest::Client, base: &str, cards: &Mutex<Vec<Stri
             })),
     )
     .await;
-}
-
-fn percentile(v: &[Duration], q: f64) -> Duration {
-    let mut v = v.to_vec();
-    v.sort();
-    v[((v.len() as f64 - 1.0) * q).round() as usize]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 fn report(t: &Timings) {

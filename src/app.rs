@@ -2,9 +2,7 @@
 
 use crate::ui::{
     components::layout::Layout,
-    pages::{
-        checkout::CheckoutPage, home::HomePage, not_found::NotFound, receipt::ReceiptPage, shop::ShopPage,
-    },
+    pages::{checkout::CheckoutPage, home::HomePage, not_found::NotFound, receipt::ReceiptPage, shop::ShopPage},
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

@@ -373,9 +373,15 @@ impl Checkout<'_> {
             None => db::begin_write(self.pool).await?,
         };
         let key = uuid::Uuid::new_v4().to_string();
-        let attempt_id =
-            payments::insert_attempt(&mut tx, ctx.order_id, AttemptKind::Authorize, order.amount.minor(), &key, &stored)
-                .await?;
+        let attempt_id = payments::insert_attempt(
+            &mut tx,
+            ctx.order_id,
+            AttemptKind::Authorize,
+            order.amount.minor(),
+            &key,
+            &stored,
+        )
+        .await?;
         orders::transition(&mut tx, ctx.order_id, PaymentStatus::Authorizing).await?;
         let mut logged = serde_json::to_value(&request).unwrap_or_default();
         // The timeline keeps what the merchant needs, not the encrypted card or the single-use CAVV.

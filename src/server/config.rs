@@ -184,8 +184,11 @@ impl Settings {
         let bootstrap_user = match (get("MERCHANT_EMAIL"), get("MERCHANT_PASSWORD")) {
             (Some(email), Some(password)) => Some((email, SecretString::from(password))),
             (None, None) => None,
-            (Some(_), None) => return Err(ConfigError::Incomplete { name: "MERCHANT_PASSWORD", with: "MERCHANT_EMAIL" }),
-            (None, Some(_)) => return Err(ConfigError::Incomplete { name: "MERCHANT_EMAIL", with: "MERCHANT_PASSWORD" }),
+            (Some(_), None) => {
+                return Err(ConfigError::Incomplete { name: "MERCHANT_PASSWORD", with: "MERCHANT_EMAIL" });
+            }
+            // A password alone is for `create-merchant EMAIL`.
+            (None, Some(_)) => None,
         };
         let host = public_url.split_once("://").map_or("", |(_, rest)| rest).split(['/', ':']).next().unwrap_or("");
         let merchant = MerchantSettings {

@@ -73,6 +73,7 @@ mod tests {
             ("VERIFONE_PAYMENT_CONTRACT", "p"),
             ("VERIFONE_PUBLIC_KEY_ALIAS", "a"),
             ("VERIFONE_ENCRYPTION_KEY", "-----BEGIN PGP PUBLIC KEY BLOCK-----"),
+            ("VERIFONE_NOTIFICATION_SECRET", "s"),
             ("BAMBORA_BASE_URL", "https://api.na.bambora.com/v1"),
             ("BAMBORA_MERCHANT_ID", "m"),
             ("BAMBORA_API_PASSCODE", "x"),

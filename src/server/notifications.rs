@@ -135,7 +135,12 @@ async fn receive(state: &AppState, n: Envelope) -> Result<&'static str, OrderErr
 
 /// A refund, capture or void the event reports: counted unless we sent it ourselves (in flight, or
 /// recorded already), and only if the order allows it.
-async fn apply_external(tx: &mut db::Tx, order: &orders::Order, action: Action, n: &Envelope) -> Result<(), OrderError> {
+async fn apply_external(
+    tx: &mut db::Tx,
+    order: &orders::Order,
+    action: Action,
+    n: &Envelope,
+) -> Result<(), OrderError> {
     let kind = actions::kind_of(action);
     if payments::action_in_flight(tx, &order.id).await? || payments::transaction_recorded(tx, kind, &n.data.id).await? {
         return Ok(());

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod checkout;
+pub mod merchant;
 pub mod verifone;
 
 use card_checkout::server::db;

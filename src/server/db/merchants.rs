@@ -109,10 +109,8 @@ pub async fn session(
     .bind(created_since_ms)
     .fetch_optional(pool)
     .await?;
-    row.map(|r| {
-        Ok((MerchantUser { id: r.try_get("id")?, email: r.try_get("email")? }, r.try_get("last_seen_at")?))
-    })
-    .transpose()
+    row.map(|r| Ok((MerchantUser { id: r.try_get("id")?, email: r.try_get("email")? }, r.try_get("last_seen_at")?)))
+        .transpose()
 }
 
 pub async fn touch_session(db: &Database, token_hash: &str) -> Result<(), sqlx::Error> {

@@ -3,6 +3,7 @@
 //! on a single writer connection: writers queue in order in the pool instead of sleeping in SQLite's busy
 //! handler, which is what kept tail latency long under concurrent checkouts. Reads use a pool of their own.
 
+pub mod demo;
 pub mod merchants;
 pub mod order_list;
 pub mod orders;

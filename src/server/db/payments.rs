@@ -289,9 +289,9 @@ pub async fn insert_threeds(tx: &mut Tx, order_id: &str, r: &ThreeDsRow) -> Resu
     .bind(&r.pares_status)
     .bind(&r.eci_flag)
     .bind(now_ms())
-        .bind(order_id)
-        .execute(&mut **tx)
-        .await?;
+    .bind(order_id)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

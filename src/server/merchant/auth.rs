@@ -122,14 +122,10 @@ pub async fn current_user(db: &Database, settings: &Settings, headers: &HeaderMa
     let hash = token_hash(&token);
     let now = db::now_ms();
     let m = &settings.merchant;
-    let (user, last_seen) = merchants::session(
-        db,
-        &hash,
-        now - m.session_idle_minutes * 60_000,
-        now - m.session_max_hours * 3_600_000,
-    )
-    .await
-    .ok()??;
+    let (user, last_seen) =
+        merchants::session(db, &hash, now - m.session_idle_minutes * 60_000, now - m.session_max_hours * 3_600_000)
+            .await
+            .ok()??;
     if now - last_seen > TOUCH_EVERY_MS
         && let Err(e) = merchants::touch_session(db, &hash).await
     {
@@ -167,7 +163,8 @@ pub fn cleared_cookie(settings: &Settings) -> String {
     format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}", cookie_name(settings))
 }
 
-fn session_token(settings: &Settings, headers: &HeaderMap) -> Option<String> {
+/// The session token the browser presents, live or not.
+pub fn session_token(settings: &Settings, headers: &HeaderMap) -> Option<String> {
     let name = cookie_name(settings);
     headers
         .get_all(header::COOKIE)

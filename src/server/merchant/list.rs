@@ -34,7 +34,8 @@ impl ListQuery {
     /// The filter, or the messages of the values that could not be read.
     pub fn filter(&self, shop_currency: Currency) -> Result<OrderFilter, Vec<String>> {
         let mut errors = Vec::new();
-        let mut f = OrderFilter { search: Some(self.q.trim().to_owned()).filter(|s| !s.is_empty()), ..Default::default() };
+        let mut f =
+            OrderFilter { search: Some(self.q.trim().to_owned()).filter(|s| !s.is_empty()), ..Default::default() };
         let given = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
         if let Some(s) = given(&self.status) {
             f.status = PaymentStatus::parse(&s).or_else(|| {

@@ -123,7 +123,7 @@ async fn sign_in(
     }
     let address = extensions.get::<ConnectInfo<SocketAddr>>().map_or("unknown".to_owned(), |c| c.0.ip().to_string());
     // A session the browser had before ends here: sign-in always starts a new one.
-    let previous = auth::current_user(&state.pool, &state.settings, &headers).await.map(|(_, token)| token);
+    let previous = auth::session_token(&state.settings, &headers);
     match auth::sign_in(&state.pool, &form.email, &form.password, &address, previous.as_deref()).await {
         Ok((user, token)) => {
             tracing::info!(user_id = user.id, "merchant signed in");
@@ -311,7 +311,9 @@ async fn order_action(
     if form.confirmed.is_empty() {
         // Checked now so the confirmation never offers what would be refused.
         return match actions::check(&detail.order, action, amount) {
-            Ok(amount) => page(StatusCode::OK, pages::confirm(&merchant.user, &detail.order, action, amount, &form.key)),
+            Ok(amount) => {
+                page(StatusCode::OK, pages::confirm(&merchant.user, &detail.order, action, amount, &form.key))
+            }
             Err(e) => refuse(format!("{}.", capitalized(&e.to_string()))),
         };
     }

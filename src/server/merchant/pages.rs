@@ -58,29 +58,37 @@ fn document(title: &str, user: Option<&MerchantUser>, body: impl IntoView + 'sta
 
 pub fn problem(message: &str) -> String {
     let message = message.to_owned();
-    document("Back office", None, view! {
-        <h1>"Back office"</h1>
-        <p role="alert" class="alert">{message}</p>
-        <p><a href="/merchant/orders">"Back to the orders"</a></p>
-    })
+    document(
+        "Back office",
+        None,
+        view! {
+            <h1>"Back office"</h1>
+            <p role="alert" class="alert">{message}</p>
+            <p><a href="/merchant/orders">"Back to the orders"</a></p>
+        },
+    )
 }
 
 pub fn sign_in(error: Option<&str>, email: &str, next: &str) -> String {
     let (error, email, next) = (error.map(str::to_owned), email.to_owned(), next.to_owned());
-    document("Sign in", None, view! {
-        <section class="panel narrow" aria-labelledby="sign-in-title">
-            <h1 id="sign-in-title">"Merchant sign-in"</h1>
-            {error.map(|e| view! { <p role="alert" class="alert">{e}</p> })}
-            <form method="post" action="/merchant/sign-in" class="stack">
-                <input type="hidden" name="next" value=next/>
-                <label for="email">"Email"</label>
-                <input id="email" name="email" type="email" autocomplete="username" required value=email/>
-                <label for="password">"Password"</label>
-                <input id="password" name="password" type="password" autocomplete="current-password" required/>
-                <button type="submit" class="primary">"Sign in"</button>
-            </form>
-        </section>
-    })
+    document(
+        "Sign in",
+        None,
+        view! {
+            <section class="panel narrow" aria-labelledby="sign-in-title">
+                <h1 id="sign-in-title">"Merchant sign-in"</h1>
+                {error.map(|e| view! { <p role="alert" class="alert">{e}</p> })}
+                <form method="post" action="/merchant/sign-in" class="stack">
+                    <input type="hidden" name="next" value=next/>
+                    <label for="email">"Email"</label>
+                    <input id="email" name="email" type="email" autocomplete="username" required value=email/>
+                    <label for="password">"Password"</label>
+                    <input id="password" name="password" type="password" autocomplete="current-password" required/>
+                    <button type="submit" class="primary">"Sign in"</button>
+                </form>
+            </section>
+        },
+    )
 }
 
 fn options(current: &str, choices: Vec<(String, String)>) -> impl IntoView + use<> {
@@ -95,7 +103,10 @@ fn options(current: &str, choices: Vec<(String, String)>) -> impl IntoView + use
 }
 
 fn money(minor: i64, currency: &str) -> String {
-    Currency::parse(currency).ok().and_then(|c| Money::new(minor, c).ok()).map_or_else(|| minor.to_string(), |m| m.to_string())
+    Currency::parse(currency)
+        .ok()
+        .and_then(|c| Money::new(minor, c).ok())
+        .map_or_else(|| minor.to_string(), |m| m.to_string())
 }
 
 fn status_badge(status: &str) -> impl IntoView + use<> {
@@ -134,15 +145,22 @@ pub fn order_list(
     let statuses: Vec<_> = std::iter::once(pair("", "Any status"))
         .chain(PaymentStatus::ALL.iter().map(|s| pair(s.as_str(), s.label())))
         .collect();
-    let brands: Vec<_> = [("", "Any brand"), ("VISA", "Visa"), ("MASTERCARD", "Mastercard"), ("AMEX", "American Express"),
-        ("DISCOVER", "Discover"), ("JCB", "JCB")]
-        .iter()
-        .map(|(v, l)| pair(v, l))
-        .collect();
+    let brands: Vec<_> = [
+        ("", "Any brand"),
+        ("VISA", "Visa"),
+        ("MASTERCARD", "Mastercard"),
+        ("AMEX", "American Express"),
+        ("DISCOVER", "Discover"),
+        ("JCB", "JCB"),
+    ]
+    .iter()
+    .map(|(v, l)| pair(v, l))
+    .collect();
     let liability = vec![pair("", "Any liability"), pair("yes", "Shifted to issuer"), pair("no", "Merchant liable")];
     let providers = vec![pair("", "Any provider"), pair("verifone", "Verifone"), pair("bambora", "Bambora")];
-    let currencies: Vec<_> =
-        std::iter::once(pair("", "Any currency")).chain(Currency::ALL.iter().map(|c| pair(c.code(), c.code()))).collect();
+    let currencies: Vec<_> = std::iter::once(pair("", "Any currency"))
+        .chain(Currency::ALL.iter().map(|c| pair(c.code(), c.code())))
+        .collect();
     let csv = format!("/merchant/orders.csv?{}", q.to_query_string(None));
     let first_page = (!q.after.is_empty()).then(|| format!("/merchant/orders?{}", q.to_query_string(None)));
     let errors = errors.to_vec();
@@ -150,74 +168,78 @@ pub fn order_list(
     let rows = rows.to_vec();
     let empty = rows.is_empty() && errors.is_empty();
     let q = q.clone();
-    document("Orders", Some(user), view! {
-        <h1>"Orders"</h1>
-        <form method="get" action="/merchant/orders" class="filters" aria-label="Filter orders">
-            <label>"Search"
-                <input type="search" name="q" value=q.q.clone() placeholder="Order id, reference, email or last four"/>
-            </label>
-            <label>"Status"<select name="status">{options(&q.status, statuses)}</select></label>
-            <label>"From"<input type="date" name="from" value=q.from.clone()/></label>
-            <label>"To"<input type="date" name="to" value=q.to.clone()/></label>
-            <label>"Liability"<select name="liability">{options(&q.liability, liability)}</select></label>
-            <label>"Card brand"<select name="brand">{options(&q.brand, brands)}</select></label>
-            <label>"Provider"<select name="provider">{options(&q.provider, providers)}</select></label>
-            <label>"Currency"<select name="currency">{options(&q.currency, currencies)}</select></label>
-            <label>"Min amount"<input name="min" inputmode="decimal" pattern="[0-9]+([.][0-9]{1,3})?" value=q.min.clone()/></label>
-            <label>"Max amount"<input name="max" inputmode="decimal" pattern="[0-9]+([.][0-9]{1,3})?" value=q.max.clone()/></label>
-            <div class="filter-actions">
-                <button type="submit" class="primary">"Apply"</button>
-                <a href="/merchant/orders">"Clear"</a>
-                <a href=csv download>"Export CSV"</a>
+    document(
+        "Orders",
+        Some(user),
+        view! {
+            <h1>"Orders"</h1>
+            <form method="get" action="/merchant/orders" class="filters" aria-label="Filter orders">
+                <label>"Search"
+                    <input type="search" name="q" value=q.q.clone() placeholder="Order id, reference, email or last four"/>
+                </label>
+                <label>"Status"<select name="status">{options(&q.status, statuses)}</select></label>
+                <label>"From"<input type="date" name="from" value=q.from.clone()/></label>
+                <label>"To"<input type="date" name="to" value=q.to.clone()/></label>
+                <label>"Liability"<select name="liability">{options(&q.liability, liability)}</select></label>
+                <label>"Card brand"<select name="brand">{options(&q.brand, brands)}</select></label>
+                <label>"Provider"<select name="provider">{options(&q.provider, providers)}</select></label>
+                <label>"Currency"<select name="currency">{options(&q.currency, currencies)}</select></label>
+                <label>"Min amount"<input name="min" inputmode="decimal" pattern="[0-9]+([.][0-9]{1,3})?" value=q.min.clone()/></label>
+                <label>"Max amount"<input name="max" inputmode="decimal" pattern="[0-9]+([.][0-9]{1,3})?" value=q.max.clone()/></label>
+                <div class="filter-actions">
+                    <button type="submit" class="primary">"Apply"</button>
+                    <a href="/merchant/orders">"Clear"</a>
+                    <a href=csv download>"Export CSV"</a>
+                </div>
+            </form>
+            {(!errors.is_empty()).then(|| view! {
+                <ul role="alert" class="alert">{errors.into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}</ul>
+            })}
+            <section class="totals" aria-label="Totals of the filtered orders">
+                {totals.into_iter().map(|t| view! {
+                    <p data-testid="totals">
+                        <strong>{format!("{} orders in {}", t.orders, t.currency)}</strong>
+                        {format!(" · amount {} · captured {} · refunded {}", money(t.amount_minor, &t.currency),
+                            money(t.captured_minor, &t.currency), money(t.refunded_minor, &t.currency))}
+                    </p>
+                }).collect_view()}
+            </section>
+            {empty.then(|| view! { <p class="empty">"No orders match these filters."</p> })}
+            <div class="table-scroll">
+                <table class="orders">
+                    <thead><tr>
+                        <th scope="col">"Created"</th><th scope="col">"Order"</th><th scope="col">"Email"</th>
+                        <th scope="col">"Card"</th><th scope="col" class="num">"Amount"</th><th scope="col">"Status"</th>
+                        <th scope="col">"3-D Secure"</th><th scope="col">"Liability"</th>
+                    </tr></thead>
+                    <tbody>
+                        {rows.into_iter().map(|r| {
+                            let card = match (&r.card_brand, &r.card_last4) {
+                                (Some(b), Some(l)) => format!("{b} •••• {l}"),
+                                _ => "–".into(),
+                            };
+                            view! {
+                                <tr>
+                                    <td>{clock::format_time(r.created_at)}</td>
+                                    <td><a href=format!("/merchant/orders/{}", r.id)>{r.merchant_reference.clone()}</a></td>
+                                    <td>{r.email.clone()}</td>
+                                    <td>{card}</td>
+                                    <td class="num">{money(r.amount_minor, &r.currency)}</td>
+                                    <td>{status_badge(&r.status)}</td>
+                                    <td>{threeds_summary(&r)}</td>
+                                    <td>{liability_badge(r.liability_shifted)}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
             </div>
-        </form>
-        {(!errors.is_empty()).then(|| view! {
-            <ul role="alert" class="alert">{errors.into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}</ul>
-        })}
-        <section class="totals" aria-label="Totals of the filtered orders">
-            {totals.into_iter().map(|t| view! {
-                <p data-testid="totals">
-                    <strong>{format!("{} orders in {}", t.orders, t.currency)}</strong>
-                    {format!(" · amount {} · captured {} · refunded {}", money(t.amount_minor, &t.currency),
-                        money(t.captured_minor, &t.currency), money(t.refunded_minor, &t.currency))}
-                </p>
-            }).collect_view()}
-        </section>
-        {empty.then(|| view! { <p class="empty">"No orders match these filters."</p> })}
-        <div class="table-scroll">
-            <table class="orders">
-                <thead><tr>
-                    <th scope="col">"Created"</th><th scope="col">"Order"</th><th scope="col">"Email"</th>
-                    <th scope="col">"Card"</th><th scope="col" class="num">"Amount"</th><th scope="col">"Status"</th>
-                    <th scope="col">"3-D Secure"</th><th scope="col">"Liability"</th>
-                </tr></thead>
-                <tbody>
-                    {rows.into_iter().map(|r| {
-                        let card = match (&r.card_brand, &r.card_last4) {
-                            (Some(b), Some(l)) => format!("{b} •••• {l}"),
-                            _ => "–".into(),
-                        };
-                        view! {
-                            <tr>
-                                <td>{clock::format_time(r.created_at)}</td>
-                                <td><a href=format!("/merchant/orders/{}", r.id)>{r.merchant_reference.clone()}</a></td>
-                                <td>{r.email.clone()}</td>
-                                <td>{card}</td>
-                                <td class="num">{money(r.amount_minor, &r.currency)}</td>
-                                <td>{status_badge(&r.status)}</td>
-                                <td>{threeds_summary(&r)}</td>
-                                <td>{liability_badge(r.liability_shifted)}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
-        <nav class="pager" aria-label="Pages">
-            {first_page.map(|href| view! { <a href=href>"← Newest"</a> })}
-            {next.map(|qs| view! { <a href=format!("/merchant/orders?{qs}") rel="next">"Older →"</a> })}
-        </nav>
-    })
+            <nav class="pager" aria-label="Pages">
+                {first_page.map(|href| view! { <a href=href>"← Newest"</a> })}
+                {next.map(|qs| view! { <a href=format!("/merchant/orders?{qs}") rel="next">"Older →"</a> })}
+            </nav>
+        },
+    )
 }
 
 /// Why liability did or did not shift, from the order's final 3-D Secure answer.
@@ -231,9 +253,11 @@ fn liability_reasons(order: &Order, last: Option<&ThreeDsRow>) -> Vec<String> {
     };
     match outcome.liability_shift() {
         LiabilityShift::Shifted if order.liability_shifted == Some(true) => {
-            vec!["Authenticated (PAResStatus Y or A), signature verified and card enrolled: the issuer is liable \
+            vec![
+                "Authenticated (PAResStatus Y or A), signature verified and card enrolled: the issuer is liable \
                   for fraud chargebacks."
-                .into()]
+                    .into(),
+            ]
         }
         LiabilityShift::Shifted => {
             vec!["The validated 3-D Secure result did not match this order (transaction, amount or currency).".into()]
@@ -257,7 +281,11 @@ fn threeds_table(rows: Vec<ThreeDsRow>) -> impl IntoView {
         field("Challenge required", |r| r.challenge_required.clone(), &rows),
         field("Status reason", |r| r.status_reason.clone(), &rows),
         field("Action code", |r| r.action_code.clone(), &rows),
-        field("Error", |r| r.error_no.clone().map(|n| format!("{n} {}", r.error_desc.clone().unwrap_or_default())), &rows),
+        field(
+            "Error",
+            |r| r.error_no.clone().map(|n| format!("{n} {}", r.error_desc.clone().unwrap_or_default())),
+            &rows,
+        ),
         field("Authentication id", |r| r.authentication_id.clone(), &rows),
         field("3DS transaction id", |r| r.transaction_id.clone(), &rows),
         field("DS transaction id", |r| r.ds_transaction_id.clone(), &rows),
@@ -317,9 +345,15 @@ fn result_banner(a: &Attempt, currency: Currency) -> impl IntoView + use<> {
         "succeeded" => ("notice ok", format!("{what} done: the provider approved it.")),
         "declined" | "failed" => (
             "notice bad",
-            format!("{what} was refused by the provider: {}", a.message.clone().unwrap_or_else(|| "no reason given".into())),
+            format!(
+                "{what} was refused by the provider: {}",
+                a.message.clone().unwrap_or_else(|| "no reason given".into())
+            ),
         ),
-        _ => ("notice wait", format!("{what}: no answer from the provider yet. It is confirmed automatically and never sent twice.")),
+        _ => (
+            "notice wait",
+            format!("{what}: no answer from the provider yet. It is confirmed automatically and never sent twice."),
+        ),
     };
     view! { <p role="status" class=class data-testid="action-result">{text}</p> }
 }
@@ -338,7 +372,10 @@ pub fn order_detail(user: &MerchantUser, d: &OrderDetail, result: Option<&Attemp
         _ => m(o.captured.minor() - o.refunded.minor()),
     };
     let reasons = liability_reasons(&o, d.threeds.last());
-    let card = o.card.as_ref().map_or("–".to_owned(), |c| format!("{} (expires {:02}/{})", c.label(), c.expiry_month, c.expiry_year));
+    let card = o
+        .card
+        .as_ref()
+        .map_or("–".to_owned(), |c| format!("{} (expires {:02}/{})", c.label(), c.expiry_month, c.expiry_year));
     let banner = result.map(|a| result_banner(a, currency));
     let error = error.map(str::to_owned);
     let forms = action_forms(&o);
@@ -346,73 +383,77 @@ pub fn order_detail(user: &MerchantUser, d: &OrderDetail, result: Option<&Attemp
     let attempts = d.attempts.clone();
     let events = d.events.clone();
     let title = format!("Order {}", o.merchant_reference);
-    document(&title.clone(), Some(user), view! {
-        <p><a href="/merchant/orders">"← All orders"</a></p>
-        <h1>{title}" "{status_badge(o.status.as_str())}</h1>
-        {banner}
-        {error.map(|e| view! { <p role="alert" class="alert">{e}</p> })}
-        <div class="detail-grid">
-            <section class="panel" aria-labelledby="amounts">
-                <h2 id="amounts">"Amounts"</h2>
-                <dl>
-                    <dt>"Amount"</dt><dd data-testid="amount">{o.amount.to_string()}</dd>
-                    <dt>"Captured"</dt><dd data-testid="captured">{o.captured.to_string()}</dd>
-                    <dt>"Refunded"</dt><dd data-testid="refunded">{o.refunded.to_string()}</dd>
-                    <dt>"Remaining"</dt><dd data-testid="remaining">{remaining}</dd>
-                    <dt>"Mode"</dt><dd>{if o.capture_mode.as_str() == "sale" { "Sale" } else { "Pre-authorization" }}</dd>
-                    <dt>"Provider"</dt><dd>{o.provider.as_str()}</dd>
-                </dl>
-                <div class="actions">{forms}</div>
+    document(
+        &title.clone(),
+        Some(user),
+        view! {
+            <p><a href="/merchant/orders">"← All orders"</a></p>
+            <h1>{title}" "{status_badge(o.status.as_str())}</h1>
+            {banner}
+            {error.map(|e| view! { <p role="alert" class="alert">{e}</p> })}
+            <div class="detail-grid">
+                <section class="panel" aria-labelledby="amounts">
+                    <h2 id="amounts">"Amounts"</h2>
+                    <dl>
+                        <dt>"Amount"</dt><dd data-testid="amount">{o.amount.to_string()}</dd>
+                        <dt>"Captured"</dt><dd data-testid="captured">{o.captured.to_string()}</dd>
+                        <dt>"Refunded"</dt><dd data-testid="refunded">{o.refunded.to_string()}</dd>
+                        <dt>"Remaining"</dt><dd data-testid="remaining">{remaining}</dd>
+                        <dt>"Mode"</dt><dd>{if o.capture_mode.as_str() == "sale" { "Sale" } else { "Pre-authorization" }}</dd>
+                        <dt>"Provider"</dt><dd>{o.provider.as_str()}</dd>
+                    </dl>
+                    <div class="actions">{forms}</div>
+                </section>
+                <section class="panel" aria-labelledby="customer">
+                    <h2 id="customer">"Customer"</h2>
+                    <dl>
+                        <dt>"Order id"</dt><dd><code>{o.id.clone()}</code></dd>
+                        <dt>"Created"</dt><dd>{clock::format_time(o.created_at)}</dd>
+                        <dt>"Email"</dt><dd>{o.billing.email.clone()}</dd>
+                        <dt>"Name"</dt><dd>{format!("{} {}", o.billing.first_name, o.billing.last_name)}</dd>
+                        <dt>"Address"</dt><dd>{format!("{}, {}, {}", o.billing.address_1, o.billing.city, o.billing.country)}</dd>
+                        <dt>"Card"</dt><dd data-testid="card">{card}</dd>
+                        <dt>"Outcome"</dt><dd>{o.outcome_reason.clone().unwrap_or_else(|| "–".into())}</dd>
+                    </dl>
+                </section>
+            </div>
+            <section class="panel" aria-labelledby="threeds">
+                <h2 id="threeds">"3-D Secure"</h2>
+                <p>"Liability: "{liability_badge(o.liability_shifted)}</p>
+                <ul data-testid="liability-reasons">{reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+                {threeds}
             </section>
-            <section class="panel" aria-labelledby="customer">
-                <h2 id="customer">"Customer"</h2>
-                <dl>
-                    <dt>"Order id"</dt><dd><code>{o.id.clone()}</code></dd>
-                    <dt>"Created"</dt><dd>{clock::format_time(o.created_at)}</dd>
-                    <dt>"Email"</dt><dd>{o.billing.email.clone()}</dd>
-                    <dt>"Name"</dt><dd>{format!("{} {}", o.billing.first_name, o.billing.last_name)}</dd>
-                    <dt>"Address"</dt><dd>{format!("{}, {}, {}", o.billing.address_1, o.billing.city, o.billing.country)}</dd>
-                    <dt>"Card"</dt><dd data-testid="card">{card}</dd>
-                    <dt>"Outcome"</dt><dd>{o.outcome_reason.clone().unwrap_or_else(|| "–".into())}</dd>
-                </dl>
+            <section class="panel" aria-labelledby="attempts">
+                <h2 id="attempts">"Payment calls"</h2>
+                <table class="attempts">
+                    <thead><tr><th scope="col">"When"</th><th scope="col">"Kind"</th><th scope="col" class="num">"Amount"</th>
+                        <th scope="col">"Result"</th><th scope="col">"Provider transaction"</th><th scope="col">"Message"</th></tr></thead>
+                    <tbody>{attempts.into_iter().map(|a| view! {
+                        <tr>
+                            <td>{clock::format_time(a.created_at)}</td>
+                            <td>{a.kind.clone()}</td>
+                            <td class="num">{m(a.amount_minor)}</td>
+                            <td>{a.status.clone()}</td>
+                            <td><code>{a.provider_transaction_id.clone().unwrap_or_default()}</code></td>
+                            <td>{a.message.clone().unwrap_or_default()}</td>
+                        </tr>
+                    }).collect_view()}</tbody>
+                </table>
             </section>
-        </div>
-        <section class="panel" aria-labelledby="threeds">
-            <h2 id="threeds">"3-D Secure"</h2>
-            <p>"Liability: "{liability_badge(o.liability_shifted)}</p>
-            <ul data-testid="liability-reasons">{reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
-            {threeds}
-        </section>
-        <section class="panel" aria-labelledby="attempts">
-            <h2 id="attempts">"Payment calls"</h2>
-            <table class="attempts">
-                <thead><tr><th scope="col">"When"</th><th scope="col">"Kind"</th><th scope="col" class="num">"Amount"</th>
-                    <th scope="col">"Result"</th><th scope="col">"Provider transaction"</th><th scope="col">"Message"</th></tr></thead>
-                <tbody>{attempts.into_iter().map(|a| view! {
-                    <tr>
-                        <td>{clock::format_time(a.created_at)}</td>
-                        <td>{a.kind.clone()}</td>
-                        <td class="num">{m(a.amount_minor)}</td>
-                        <td>{a.status.clone()}</td>
-                        <td><code>{a.provider_transaction_id.clone().unwrap_or_default()}</code></td>
-                        <td>{a.message.clone().unwrap_or_default()}</td>
-                    </tr>
-                }).collect_view()}</tbody>
-            </table>
-        </section>
-        <section class="panel" aria-labelledby="timeline">
-            <h2 id="timeline">"Timeline"</h2>
-            <ol class="timeline" data-testid="timeline">
-                {events.into_iter().map(|e| view! {
-                    <li data-kind=e.kind.clone()>
-                        <time>{clock::format_time(e.created_at)}</time>
-                        " "<strong>{capitalize(&e.kind.replace('_', " "))}</strong>
-                        <pre>{serde_json::to_string_pretty(&e.details).unwrap_or_default()}</pre>
-                    </li>
-                }).collect_view()}
-            </ol>
-        </section>
-    })
+            <section class="panel" aria-labelledby="timeline">
+                <h2 id="timeline">"Timeline"</h2>
+                <ol class="timeline" data-testid="timeline">
+                    {events.into_iter().map(|e| view! {
+                        <li data-kind=e.kind.clone()>
+                            <time>{clock::format_time(e.created_at)}</time>
+                            " "<strong>{capitalize(&e.kind.replace('_', " "))}</strong>
+                            <pre>{serde_json::to_string_pretty(&e.details).unwrap_or_default()}</pre>
+                        </li>
+                    }).collect_view()}
+                </ol>
+            </section>
+        },
+    )
 }
 
 pub fn confirm(user: &MerchantUser, order: &Order, action: Action, amount: Money, key: &str) -> String {
@@ -425,19 +466,23 @@ pub fn confirm(user: &MerchantUser, order: &Order, action: Action, amount: Money
     };
     let (name, key, major) = (actions::kind_of(action).as_str(), key.to_owned(), amount.major_string());
     let title = format!("{} order {}", verb(action), order.merchant_reference);
-    document(&title.clone(), Some(user), view! {
-        <section class="panel narrow" aria-labelledby="confirm-title">
-            <h1 id="confirm-title">{title}</h1>
-            <p data-testid="confirm-question">{question}</p>
-            <p>"This cannot be undone."</p>
-            <form method="post" action=format!("/merchant/orders/{id}/actions") class="inline">
-                <input type="hidden" name="action" value=name/>
-                <input type="hidden" name="amount" value=major/>
-                <input type="hidden" name="key" value=key/>
-                <input type="hidden" name="confirmed" value="yes"/>
-                <button type="submit" class="primary">{format!("Confirm {}", name)}</button>
-            </form>
-            " "<a href=format!("/merchant/orders/{id}")>"Cancel"</a>
-        </section>
-    })
+    document(
+        &title.clone(),
+        Some(user),
+        view! {
+            <section class="panel narrow" aria-labelledby="confirm-title">
+                <h1 id="confirm-title">{title}</h1>
+                <p data-testid="confirm-question">{question}</p>
+                <p>"This cannot be undone."</p>
+                <form method="post" action=format!("/merchant/orders/{id}/actions") class="inline">
+                    <input type="hidden" name="action" value=name/>
+                    <input type="hidden" name="amount" value=major/>
+                    <input type="hidden" name="key" value=key/>
+                    <input type="hidden" name="confirmed" value="yes"/>
+                    <button type="submit" class="primary">{format!("Confirm {}", name)}</button>
+                </form>
+                " "<a href=format!("/merchant/orders/{id}")>"Cancel"</a>
+            </section>
+        },
+    )
 }

@@ -1,0 +1,103 @@
+//! Benchmark: the back office's order history on a large database. Writes N demo orders (default 100,000),
+//! signs in, then times each kind of list request (first page, filters, search, a deep page, CSV export,
+//! an order's detail page) over HTTP on loopback and prints p50/p99. The budget is 50 ms server time.
+//!
+//!     cargo run --release --example bench_merchant -- [orders] [requests per kind]
+
+mod support;
+
+use card_checkout::{domain::money::Currency, server::db};
+use std::time::{Duration, Instant};
+
+fn main() {
+    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let orders = args.first().copied().unwrap_or(100_000);
+    let requests = args.get(1).copied().unwrap_or(200);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(run(orders, requests));
+}
+
+async fn run(orders: usize, requests: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/merchant.db", dir.path().display());
+    let started = Instant::now();
+    let database = db::connect(&url).await.unwrap();
+    db::demo::insert_orders(&database, orders, 5_000, Currency::EUR, 7).await.unwrap();
+    println!("{orders} demo orders written in {:.1} s", started.elapsed().as_secs_f64());
+    let (email, password) = ("bench@example.com", "benchmark password");
+    let base = support::start_app(&url, &[("MERCHANT_EMAIL", email), ("MERCHANT_PASSWORD", password)]).await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let res = http
+        .post(format!("{base}/merchant/sign-in"))
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+
+    // A deep page: follow "Older" 20 times from the newest.
+    let mut deep = "/merchant/orders".to_owned();
+    for _ in 0..20 {
+        let html = get(&http, &base, &cookie, &deep).await.1;
+        let Some(at) = html.find("rel=\"next\"").and_then(|_| html.find("href=\"/merchant/orders?")) else { break };
+        let rest = &html[at + 6..];
+        let next = &rest[..rest.find('"').unwrap()];
+        deep = next.replace("&amp;", "&");
+    }
+    let html = get(&http, &base, &cookie, "/merchant/orders?q=DEMO-0000042").await.1;
+    let at = html.find("href=\"/merchant/orders/").unwrap() + 6;
+    let detail = html[at..at + html[at..].find('"').unwrap()].to_owned();
+
+    let kinds: Vec<(&str, String)> = vec![
+        ("first page, no filter", "/merchant/orders".into()),
+        ("status = refunded", "/merchant/orders?status=refunded".into()),
+        ("liability = no", "/merchant/orders?liability=no".into()),
+        ("brand = JCB", "/merchant/orders?brand=JCB".into()),
+        (
+            "date range (30 days)",
+            format!(
+                "/merchant/orders?from={}",
+                card_checkout::server::clock::format_date(db::now_ms() - 30 * 86_400_000)
+            ),
+        ),
+        ("amount 50–60 EUR", "/merchant/orders?min=50&max=60".into()),
+        (
+            "all filters",
+            "/merchant/orders?status=captured&liability=yes&brand=VISA&provider=verifone&currency=EUR&min=20&max=200"
+                .into(),
+        ),
+        ("search last four", "/merchant/orders?q=1005".into()),
+        ("search email", "/merchant/orders?q=ada.lovelace42%40example.com".into()),
+        ("search reference", "/merchant/orders?q=DEMO-0099999".into()),
+        ("page 21 (keyset)", deep),
+        ("order detail", detail),
+    ];
+    println!("\n{requests} requests each, one at a time, {orders} orders (HTTP round trip on loopback):");
+    let mut worst = Duration::ZERO;
+    for (name, path) in &kinds {
+        let mut times = Vec::with_capacity(requests);
+        for _ in 0..requests {
+            let (t, _) = get(&http, &base, &cookie, path).await;
+            times.push(t);
+        }
+        let p99 = support::percentile(&times, 0.99);
+        worst = worst.max(p99);
+        println!(
+            "  {name:<24} p50 {:>7.2} ms   p99 {:>7.2} ms",
+            support::ms(support::percentile(&times, 0.5)),
+            support::ms(p99)
+        );
+    }
+    println!("worst p99: {:.2} ms (budget 50 ms)", support::ms(worst));
+    let started = Instant::now();
+    let (_, csv) = get(&http, &base, &cookie, "/merchant/orders.csv").await;
+    println!("CSV export of all {} rows: {:.0} ms", csv.lines().count() - 1, support::ms(started.elapsed()));
+}
+
+async fn get(http: &reqwest::Client, base: &str, cookie: &str, path: &str) -> (Duration, String) {
+    let started = Instant::now();
+    let res = http.get(format!("{base}{path}")).header("cookie", cookie).send().await.unwrap();
+    assert!(res.status().is_success(), "{path}: {}", res.status());
+    let body = res.text().await.unwrap();
+    (started.elapsed(), body)
+}

@@ -1,0 +1,95 @@
+//! What the examples share: the app started in this process on a database of their choice, the browser's
+//! part of a checkout (Cardinal setup, card encryption) and latency statistics.
+
+#![allow(dead_code)]
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use card_checkout::server::{config::Settings, config::sandbox_defaults as d, startup::Application};
+use pgp::composed::{ArmorOptions, Deserializable, MessageBuilder, SignedPublicKey};
+use pgp::crypto::sym::SymmetricKeyAlgorithm;
+use serde_json::{Value, json};
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+/// Starts the app (embedded sandbox) on a free port with `DATABASE_URL` and extra settings; returns its URL.
+pub async fn start_app(database_url: &str, extra: &[(&str, &str)]) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("APP_ADDR".into(), addr.to_string()),
+        ("DATABASE_URL".into(), database_url.into()),
+        ("LOG_LEVEL".into(), "warn".into()),
+    ]);
+    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let app = Application::with_listener(Settings::from_vars(&vars).unwrap(), listener).await.unwrap();
+    tokio::spawn(app.run_until_stopped());
+    format!("http://{addr}")
+}
+
+/// The sandbox's card-encryption key (what verifone.js encrypts to).
+pub async fn encryption_key(http: &reqwest::Client, base: &str) -> SignedPublicKey {
+    let url = format!("{base}/sandbox/verifone/keys/{}", d::VERIFONE_PUBLIC_KEY_ALIAS);
+    let armored = http.get(url).send().await.unwrap().text().await.unwrap();
+    SignedPublicKey::from_string(&armored).unwrap().0
+}
+
+/// A card as verifone.js encrypts it: OpenPGP to the provider's key, base64 of the armored message.
+pub fn encrypt_card(key: &SignedPublicKey, pan: &str, year: u16) -> String {
+    let plain = json!({"captureTime": "2026-11-23T09:00:00Z", "cardNumber": pan, "expiryMonth": "01",
+        "expiryYear": year.to_string(), "cvv": if pan.starts_with("34") { "1234" } else { "123" }})
+    .to_string();
+    let mut b =
+        MessageBuilder::from_bytes("", plain.into_bytes()).seipd_v1(rand::thread_rng(), SymmetricKeyAlgorithm::AES256);
+    b.encrypt_to_key(rand::thread_rng(), &key.public_subkeys[0]).unwrap();
+    STANDARD.encode(b.to_armored_string(rand::thread_rng(), ArmorOptions::default()).unwrap())
+}
+
+/// Cardinal's setup as the browser does it; returns the session id the lookup needs.
+pub async fn cardinal_setup(http: &reqwest::Client, base: &str, jwt: &str) -> String {
+    let s: Value = http
+        .post(format!("{base}/sandbox/cardinal/setup"))
+        .json(&json!({"jwt": jwt}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session = s["sessionId"].as_str().unwrap().to_owned();
+    http.post(format!("{base}/sandbox/cardinal/device-data"))
+        .json(&json!({"sessionId": session}))
+        .send()
+        .await
+        .unwrap();
+    session
+}
+
+/// Runs `job(0..n)` with at most `concurrency` at once.
+pub async fn drive<F, Fut>(n: usize, concurrency: usize, job: F)
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let permit = semaphore.clone().acquire_owned().await.unwrap();
+        let fut = job(i);
+        tasks.push(tokio::spawn(async move {
+            fut.await;
+            drop(permit);
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+pub fn percentile(v: &[Duration], q: f64) -> Duration {
+    let mut v = v.to_vec();
+    v.sort();
+    v[((v.len() as f64 - 1.0) * q).round() as usize]
+}
+
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
