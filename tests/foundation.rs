@@ -29,11 +29,12 @@ async fn serves_the_shell_with_navigation_and_hydration_scripts() {
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     let html = res.text().await.unwrap();
     assert!(html.contains("Card payments with 3-D Secure"));
-    assert!(html.contains(r#"href="/checkout""#) && html.contains(r#"href="/merchant""#));
+    assert!(html.contains(r#"href="/checkout""#) && html.contains(r#"href="/merchant/orders""#));
     assert!(html.contains("/pkg/card-checkout.js"), "hydration script missing");
-    for path in ["/checkout", "/merchant"] {
-        assert_eq!(app.get(path).await.status(), 200, "{path}");
-    }
+    assert_eq!(app.get("/checkout").await.status(), 200);
+    // The back office is its own server-rendered app: it starts at sign-in.
+    assert_eq!(app.get("/merchant").await.headers()["location"], "/merchant/orders");
+    assert_eq!(app.get("/merchant/sign-in").await.status(), 200);
 }
 
 #[tokio::test]

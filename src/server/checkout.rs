@@ -412,6 +412,10 @@ impl Checkout<'_> {
         answer: Result<wire::Transaction, ProviderError>,
     ) -> Result<(), CheckoutError> {
         let mut tx = db::begin_write(self.pool).await?;
+        if payments::attempt_answered(&mut tx, attempt_id).await? {
+            // Resolved meanwhile (the sweeper, a notification and a page view can race): nothing to do.
+            return Ok(());
+        }
         match answer {
             Ok(t) => {
                 let outcome = t.outcome();

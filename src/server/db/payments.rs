@@ -108,6 +108,15 @@ pub async fn record_attempt(tx: &mut Tx, attempt_id: &str, a: &AttemptAnswer<'_>
     Ok(())
 }
 
+/// Whether the attempt's answer has been recorded already (it is no longer pending or unknown).
+pub async fn attempt_answered(tx: &mut Tx, attempt_id: &str) -> Result<bool, OrderError> {
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM payment_attempts WHERE id = ?")
+        .bind(attempt_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(!matches!(status.as_deref(), Some("pending" | "unknown")))
+}
+
 /// The attempt of an order whose outcome is unknown, with its key and stored request.
 pub async fn unknown_attempt(
     pool: &SqlitePool,

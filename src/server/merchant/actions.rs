@@ -142,6 +142,9 @@ impl Actions<'_> {
     ) -> Result<(), ActionError> {
         let kind = kind_of(action).as_str();
         let mut tx = db::begin_write(self.pool).await?;
+        if payments::attempt_answered(&mut tx, attempt_id).await? {
+            return Ok(()); // resolved meanwhile by the sweeper
+        }
         match answer {
             Ok(t) => {
                 let done = match action {
