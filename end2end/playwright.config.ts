@@ -1,6 +1,7 @@
 import { defineConfig } from '@playwright/test';
 import os from 'node:os';
 import path from 'node:path';
+import { MERCHANT } from './tests/support/credentials';
 
 // One server for the whole run, on its own port and a fresh SQLite file. Workers inherit these variables.
 process.env.E2E_PORT ??= '3100';
@@ -29,6 +30,9 @@ function server(port: string, database: string, env: Record<string, string> = {}
       LOG_LEVEL: 'warn',
       // Longer than our client's 10 s lookup timeout, short enough for a test.
       SANDBOX_TIMEOUT_DELAY_MS: '12000',
+      // The back office's user for the merchant specs (test-only credentials).
+      MERCHANT_EMAIL: MERCHANT.email,
+      MERCHANT_PASSWORD: MERCHANT.password,
       ...env,
     },
   };

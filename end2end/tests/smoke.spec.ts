@@ -10,16 +10,20 @@ test('the shell renders, hydrates and navigates without reloading', async ({ pag
 
   // A value on window survives only if the router navigates inside the page.
   await page.evaluate(() => ((window as any).__sameDocument = true));
-  await shell.nav().getByRole('link', { name: 'Merchant' }).click();
-  await expect(page).toHaveURL(/\/merchant$/);
-  await expect(shell.heading()).toHaveText('Merchant back office');
-  await expect(page).toHaveTitle('Merchant · Card Checkout');
+  await shell.nav().getByRole('link', { name: 'Shop' }).click();
+  await expect(page).toHaveURL(/\/shop$/);
   expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
 
   await shell.nav().getByRole('link', { name: 'Checkout' }).click();
   await expect(page).toHaveURL(/\/checkout$/);
   await expect(shell.heading()).toHaveText('Checkout');
   expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
+
+  // The back office is a server-rendered app of its own: the link loads it, starting at sign-in.
+  await shell.nav().getByRole('link', { name: 'Merchant' }).click();
+  await expect(page).toHaveURL(/\/merchant\/sign-in\?next=/);
+  await expect(shell.heading()).toHaveText('Merchant sign-in');
+  await expect(page).toHaveTitle('Sign in · Card Checkout');
 });
 
 test.describe('an unknown address', () => {
