@@ -450,7 +450,7 @@ impl Checkout<'_> {
                 .await?;
                 orders::append_event(&mut tx, order_id, "payment_answered", &json!(t)).await?;
                 if status == PaymentStatus::Captured {
-                    orders::add_captured(&mut tx, order_id, amount).await?;
+                    orders::add(&mut tx, order_id, orders::Tally::Captured, amount).await?;
                 }
                 orders::finish(&mut tx, order_id, status, &why).await?;
             }

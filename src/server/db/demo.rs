@@ -23,13 +23,13 @@ const CITIES: [(&str, &str); 5] =
 
 /// One 3-D Secure outcome: enrolled, PAResStatus, whether challenged, weight in 100.
 const OUTCOMES: [(Option<&str>, Option<&str>, bool, u32); 7] = [
-    (Some("Y"), Some("Y"), false, 50),
+    (Some("Y"), Some("Y"), false, 60),
     (Some("Y"), Some("Y"), true, 15),
     (Some("Y"), Some("A"), false, 10),
-    (Some("Y"), Some("N"), false, 8),
-    (Some("U"), Some("U"), false, 7),
-    (Some("Y"), Some("R"), false, 2),
-    (None, None, false, 8),
+    (Some("Y"), Some("N"), false, 5),
+    (Some("U"), Some("U"), false, 4),
+    (Some("Y"), Some("R"), false, 1),
+    (None, None, false, 5),
 ];
 
 fn eci(brand: &str, pares: Option<&str>) -> Option<&'static str> {

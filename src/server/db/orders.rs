@@ -175,24 +175,21 @@ pub async fn finish(tx: &mut Tx, id: &str, to: PaymentStatus, reason: &str) -> R
     Ok(to)
 }
 
-/// Adds a captured amount (a sale, or a pre-authorization's capture).
-pub async fn add_captured(tx: &mut Tx, id: &str, minor: i64) -> Result<(), OrderError> {
-    sqlx::query("UPDATE orders SET captured_minor = captured_minor + ?, updated_at = ? WHERE id = ?")
-        .bind(minor)
-        .bind(now_ms())
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+/// The running totals an order keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tally {
+    /// What a sale or a pre-authorization's capture took.
+    Captured,
+    Refunded,
 }
 
-pub async fn add_refunded(tx: &mut Tx, id: &str, minor: i64) -> Result<(), OrderError> {
-    sqlx::query("UPDATE orders SET refunded_minor = refunded_minor + ?, updated_at = ? WHERE id = ?")
-        .bind(minor)
-        .bind(now_ms())
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+/// Adds `minor` to one of the order's totals.
+pub async fn add(tx: &mut Tx, id: &str, tally: Tally, minor: i64) -> Result<(), OrderError> {
+    let sql = match tally {
+        Tally::Captured => "UPDATE orders SET captured_minor = captured_minor + ?, updated_at = ? WHERE id = ?",
+        Tally::Refunded => "UPDATE orders SET refunded_minor = refunded_minor + ?, updated_at = ? WHERE id = ?",
+    };
+    sqlx::query(sql).bind(minor).bind(now_ms()).bind(id).execute(&mut **tx).await?;
     Ok(())
 }
 

@@ -234,14 +234,14 @@ impl Actions<'_> {
 pub async fn apply(tx: &mut db::Tx, order_id: &str, action: Action, amount: i64) -> Result<(), OrderError> {
     match action {
         Action::Capture => {
-            orders::add_captured(tx, order_id, amount).await?;
+            orders::add(tx, order_id, orders::Tally::Captured, amount).await?;
             orders::transition(tx, order_id, PaymentStatus::Captured).await?;
         }
         Action::Void => {
             orders::transition(tx, order_id, PaymentStatus::Voided).await?;
         }
         Action::Refund => {
-            orders::add_refunded(tx, order_id, amount).await?;
+            orders::add(tx, order_id, orders::Tally::Refunded, amount).await?;
             let order = orders::get_locked(tx, order_id).await?;
             let to = if order.refunded == order.captured {
                 PaymentStatus::Refunded

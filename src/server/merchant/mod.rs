@@ -236,14 +236,21 @@ pub struct OrderDetail {
     pub threeds: Vec<payments::ThreeDsRow>,
 }
 
-async fn load_detail(state: &AppState, id: &str) -> Result<OrderDetail, OrderError> {
-    let order = orders::get(&state.pool, id).await?;
-    let (events, attempts, threeds) = tokio::join!(
-        orders::events(&state.pool, id),
-        payments::attempts(&state.pool, id),
-        payments::all_threeds(&state.pool, id)
-    );
-    Ok(OrderDetail { order, events: events?, attempts: attempts?, threeds: threeds? })
+/// The order and everything about it, or the page that says why not.
+async fn load_detail(state: &AppState, id: &str) -> Result<OrderDetail, Response> {
+    let load = async {
+        let order = orders::get(&state.pool, id).await?;
+        let (events, attempts, threeds) = tokio::join!(
+            orders::events(&state.pool, id),
+            payments::attempts(&state.pool, id),
+            payments::all_threeds(&state.pool, id)
+        );
+        Ok::<_, OrderError>(OrderDetail { order, events: events?, attempts: attempts?, threeds: threeds? })
+    };
+    load.await.map_err(|e| match e {
+        OrderError::NotFound => page(StatusCode::NOT_FOUND, pages::problem("There is no such order.")),
+        other => internal("order detail", other),
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -261,8 +268,7 @@ async fn order_detail(
 ) -> Response {
     let detail = match load_detail(&state, &id).await {
         Ok(d) => d,
-        Err(OrderError::NotFound) => return page(StatusCode::NOT_FOUND, pages::problem("There is no such order.")),
-        Err(e) => return internal("order detail", e),
+        Err(page) => return page,
     };
     let result = detail.attempts.iter().find(|a| a.id == p.result && a.order_id == id);
     page(StatusCode::OK, pages::order_detail(&merchant.user, &detail, result, None))
@@ -288,8 +294,7 @@ async fn order_action(
 ) -> Response {
     let detail = match load_detail(&state, &id).await {
         Ok(d) => d,
-        Err(OrderError::NotFound) => return page(StatusCode::NOT_FOUND, pages::problem("There is no such order.")),
-        Err(e) => return internal("order action", e),
+        Err(page) => return page,
     };
     let refuse = |message: String| {
         page(StatusCode::UNPROCESSABLE_ENTITY, pages::order_detail(&merchant.user, &detail, None, Some(&message)))
