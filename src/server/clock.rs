@@ -49,6 +49,13 @@ pub fn parse_date(s: &str) -> Option<i64> {
     (civil_date(days) == (y, m, d)).then_some(days * 86_400_000)
 }
 
+/// The UTC month of a Unix ms instant: its `YYYYMM`, and the instants it starts and ends (the next starts).
+pub fn month_of(ms: i64) -> (i64, i64, i64) {
+    let (y, m, _) = civil_date(ms.div_euclid(86_400_000));
+    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    (y * 100 + m, days_from_civil(y, m, 1) * 86_400_000, days_from_civil(ny, nm, 1) * 86_400_000)
+}
+
 /// `YYYY-MM-DD` of a Unix ms instant, UTC.
 pub fn format_date(ms: i64) -> String {
     let (y, m, d) = civil_date(ms.div_euclid(86_400_000));
@@ -80,5 +87,7 @@ mod tests {
         assert_eq!(parse_date("2026-13-01"), None);
         assert_eq!(parse_date("yesterday"), None);
         assert_eq!(format_time(20_780 * 86_400_000 + 3_723_000), "2026-11-23 01:02:03 UTC");
+        let (key, start, next) = month_of(parse_date("2026-12-31").unwrap() + 1);
+        assert_eq!((key, format_date(start), format_date(next)), (202612, "2026-12-01".into(), "2027-01-01".into()));
     }
 }
