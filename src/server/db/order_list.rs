@@ -125,14 +125,30 @@ pub async fn page(
     q.build_query_as::<OrderRow>().fetch_all(pool).await
 }
 
+/// Above this many orders in an amount range, its totals are the range's complement taken from all.
+const WIDE_AMOUNT_RANGE: i64 = 20_000;
+
 /// Count and sums of the whole filtered set, per currency. Whole months come from the `order_totals`
-/// rollup; the orders themselves are summed only for what it cannot answer (a search, an amount range, the
-/// partial months at the ends of a date range).
+/// rollup; the orders themselves are summed only for what it cannot answer (a search, the partial months at
+/// the ends of a date range, an amount range: the orders in it, or if those are many, the ones outside it).
 pub async fn totals(pool: &SqlitePool, f: &OrderFilter) -> Result<Vec<Totals>, sqlx::Error> {
+    totals_with(pool, f, WIDE_AMOUNT_RANGE).await
+}
+
+async fn totals_with(pool: &SqlitePool, f: &OrderFilter, wide: i64) -> Result<Vec<Totals>, sqlx::Error> {
     use crate::server::clock::month_of;
     let mut parts = Vec::new();
-    if f.search.is_some() || f.min_minor.is_some() || f.max_minor.is_some() {
+    let ranged = f.min_minor.is_some() || f.max_minor.is_some();
+    if f.search.is_some() || (ranged && !wide_amount_range(pool, f, wide).await?) {
         parts.extend(summed(pool, f).await?);
+    } else if ranged {
+        let all = OrderFilter { min_minor: None, max_minor: None, ..f.clone() };
+        parts.extend(Box::pin(totals_with(pool, &all, wide)).await?);
+        let below = f.min_minor.map(|min| OrderFilter { max_minor: Some(min - 1), ..all.clone() });
+        let above = f.max_minor.map(|max| OrderFilter { min_minor: Some(max + 1), ..all.clone() });
+        for outside in below.into_iter().chain(above) {
+            parts.extend(summed(pool, &outside).await?.into_iter().map(Totals::negated));
+        }
     } else {
         let mut from = f.from_ms;
         // The partial month at the start, if the range does not start on the 1st.
@@ -177,6 +193,30 @@ pub async fn totals(pool: &SqlitePool, f: &OrderFilter) -> Result<Vec<Totals>, s
         sum.refunded_minor += t.refunded_minor;
     }
     Ok(by_currency.into_values().filter(|t| t.orders > 0).collect())
+}
+
+impl Totals {
+    fn negated(self) -> Totals {
+        Totals {
+            orders: -self.orders,
+            amount_minor: -self.amount_minor,
+            captured_minor: -self.captured_minor,
+            refunded_minor: -self.refunded_minor,
+            ..self
+        }
+    }
+}
+
+/// Whether the amount range holds many orders (of any other filter): counted on the amount index, at most
+/// up to the threshold, so the check itself stays cheap.
+async fn wide_amount_range(pool: &SqlitePool, f: &OrderFilter, wide: i64) -> Result<bool, sqlx::Error> {
+    let range =
+        OrderFilter { currency: f.currency, min_minor: f.min_minor, max_minor: f.max_minor, ..Default::default() };
+    let mut q = QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM orders");
+    push_filter(&mut q, &range);
+    q.push(" LIMIT ").push_bind(wide).push(")");
+    let n: i64 = q.build_query_scalar().fetch_one(pool).await?;
+    Ok(n >= wide)
 }
 
 fn totals_from(rows: Vec<sqlx::sqlite::SqliteRow>) -> Result<Vec<Totals>, sqlx::Error> {
@@ -262,6 +302,19 @@ mod tests {
         filters.extend(PaymentStatus::ALL.iter().map(|s| OrderFilter { status: Some(*s), ..Default::default() }));
         filters.extend([Some(true), Some(false)].map(|l| OrderFilter { liability_shifted: l, ..Default::default() }));
         filters.push(OrderFilter { brand: Some(CardBrand::Visa), currency: Some(Currency::USD), ..Default::default() });
+        for (min, max) in [(Some(2000), Some(20_000)), (Some(5000), None), (None, Some(3000))] {
+            let eur = Some(Currency::EUR);
+            filters.push(OrderFilter { min_minor: min, max_minor: max, currency: eur, ..Default::default() });
+            let declined = Some(PaymentStatus::Declined);
+            filters.push(OrderFilter {
+                min_minor: min,
+                max_minor: max,
+                currency: eur,
+                status: declined,
+                from_ms: day(90),
+                ..Default::default()
+            });
+        }
         for (from, until) in
             [(day(100), None), (None, day(45)), (day(200), day(20)), (day(33), day(31)), (Some(month_start), day(3))]
         {
@@ -276,7 +329,10 @@ mod tests {
         for f in filters {
             let mut direct = summed(&db, &f).await.unwrap();
             direct.sort_by(|a, b| a.currency.cmp(&b.currency));
-            assert_eq!(totals(&db, &f).await.unwrap(), direct, "{f:?}");
+            // Both ways of an amount range: summed inside it, and all minus what lies outside.
+            for wide in [WIDE_AMOUNT_RANGE, 10] {
+                assert_eq!(totals_with(&db, &f, wide).await.unwrap(), direct, "{f:?}");
+            }
         }
     }
 }
