@@ -2,7 +2,9 @@
 //! signs in, then times each kind of list request (first page, filters, search, a deep page, CSV export,
 //! an order's detail page) over HTTP on loopback and prints p50/p99. The budget is 50 ms server time.
 //!
-//!     cargo run --release --example bench_merchant -- [orders] [requests per kind]
+//!     cargo run --release --example bench_merchant -- [orders] [requests per kind] [database URL]
+//!
+//! With a database URL (e.g. one `seed_demo` filled) its orders are used as they are.
 
 mod support;
 
@@ -10,20 +12,23 @@ use card_checkout::{domain::money::Currency, server::db};
 use std::time::{Duration, Instant};
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let orders = args.first().copied().unwrap_or(100_000);
-    let requests = args.get(1).copied().unwrap_or(200);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let orders = args.first().and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let requests = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(200);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    runtime.block_on(run(orders, requests));
+    runtime.block_on(run(orders, requests, args.get(2).cloned()));
 }
 
-async fn run(orders: usize, requests: usize) {
+async fn run(orders: usize, requests: usize, existing: Option<String>) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/merchant.db", dir.path().display());
-    let started = Instant::now();
+    let url = existing.clone().unwrap_or_else(|| format!("sqlite://{}/merchant.db", dir.path().display()));
     let database = db::connect(&url).await.unwrap();
-    db::demo::insert_orders(&database, orders, 5_000, Currency::EUR, 7).await.unwrap();
-    println!("{orders} demo orders written in {:.1} s", started.elapsed().as_secs_f64());
+    if existing.is_none() {
+        let started = Instant::now();
+        db::demo::insert_orders(&database, orders, 5_000, Currency::EUR, 7).await.unwrap();
+        println!("{orders} demo orders written in {:.1} s", started.elapsed().as_secs_f64());
+    }
+    let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders").fetch_one(&*database).await.unwrap();
     let (email, password) = ("bench@example.com", "benchmark password");
     let base = support::start_app(&url, &[("MERCHANT_EMAIL", email), ("MERCHANT_PASSWORD", password)]).await;
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();

@@ -66,7 +66,16 @@ const COLUMNS: &str = "id, merchant_reference, email, amount_minor, captured_min
     provider, capture_mode, card_brand, card_last4, liability_shifted, threeds_enrolled, threeds_pares_status,
     threeds_eci, created_at";
 
-fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &OrderFilter) {
+/// Which indexes a query may use: a page walks the newest first, so it must not pick the amount index and
+/// sort what it finds (a unary `+` keeps SQLite from using a column's index); sums may use any.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Use {
+    Page,
+    Sum,
+}
+
+fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &OrderFilter, indexes: Use) {
+    let plain = if indexes == Use::Page { "+" } else { "" };
     q.push(" WHERE 1 = 1");
     if let Some(s) = f.status {
         q.push(" AND status = ").push_bind(s.as_str());
@@ -89,13 +98,13 @@ fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &OrderFilter) {
         q.push(" AND provider = ").push_bind(p.as_str());
     }
     if let Some(c) = f.currency {
-        q.push(" AND currency = ").push_bind(c.code());
+        q.push(format!(" AND {plain}currency = ")).push_bind(c.code());
     }
     if let Some(m) = f.min_minor {
-        q.push(" AND amount_minor >= ").push_bind(m);
+        q.push(format!(" AND {plain}amount_minor >= ")).push_bind(m);
     }
     if let Some(m) = f.max_minor {
-        q.push(" AND amount_minor <= ").push_bind(m);
+        q.push(format!(" AND {plain}amount_minor <= ")).push_bind(m);
     }
     if let Some(s) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         if s.len() == 4 && s.chars().all(|c| c.is_ascii_digit()) {
@@ -117,7 +126,7 @@ pub async fn page(
     limit: i64,
 ) -> Result<Vec<OrderRow>, sqlx::Error> {
     let mut q = QueryBuilder::new(format!("SELECT {COLUMNS} FROM orders"));
-    push_filter(&mut q, f);
+    push_filter(&mut q, f, Use::Page);
     if let Some(c) = after {
         q.push(" AND (created_at, id) < (").push_bind(c.created_at).push(", ").push_bind(c.id.clone()).push(")");
     }
@@ -213,7 +222,7 @@ async fn wide_amount_range(pool: &SqlitePool, f: &OrderFilter, wide: i64) -> Res
     let range =
         OrderFilter { currency: f.currency, min_minor: f.min_minor, max_minor: f.max_minor, ..Default::default() };
     let mut q = QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM orders");
-    push_filter(&mut q, &range);
+    push_filter(&mut q, &range, Use::Sum);
     q.push(" LIMIT ").push_bind(wide).push(")");
     let n: i64 = q.build_query_scalar().fetch_one(pool).await?;
     Ok(n >= wide)
@@ -239,7 +248,7 @@ async fn summed(pool: &SqlitePool, f: &OrderFilter) -> Result<Vec<Totals>, sqlx:
         "SELECT currency, count(*) AS orders, sum(amount_minor) AS amount, sum(captured_minor) AS captured,
             sum(refunded_minor) AS refunded FROM orders",
     );
-    push_filter(&mut q, f);
+    push_filter(&mut q, f, Use::Sum);
     q.push(" GROUP BY currency");
     totals_from(q.build().fetch_all(pool).await?)
 }
