@@ -37,7 +37,8 @@ impl BillingDetails {
             address_1: self.address_1.trim().to_owned(),
             city: self.city.trim().to_owned(),
             country: self.country.trim().to_ascii_uppercase(),
-            email: self.email.trim().to_lowercase(),
+            // ASCII only: Unicode case tables would add kilobytes to the browser bundle.
+            email: self.email.trim().to_ascii_lowercase(),
         };
         let mut errors = Vec::new();
         for (field, value, label) in [

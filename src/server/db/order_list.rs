@@ -113,7 +113,7 @@ fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &OrderFilter, indexes: Use) 
             // Each alternative has its own index, so SQLite answers the OR with three lookups.
             q.push(" AND (id = ").push_bind(s.to_ascii_lowercase());
             q.push(" OR merchant_reference = ").push_bind(s.to_ascii_uppercase());
-            q.push(" OR email = ").push_bind(s.to_lowercase()).push(")");
+            q.push(" OR email = ").push_bind(s.to_ascii_lowercase()).push(")");
         }
     }
 }

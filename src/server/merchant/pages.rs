@@ -3,6 +3,7 @@
 
 use super::{OrderDetail, actions, list::ListQuery};
 use crate::domain::{
+    card::CardBrand,
     money::{Currency, Money},
     status::PaymentStatus,
     threeds::{Enrolled, LiabilityShift, PaResStatus, SignatureVerification, ThreeDsOutcome},
@@ -214,7 +215,8 @@ pub fn order_list(
                     </tr></thead>
                     <tbody>
                         {rows.into_iter().map(|r| {
-                            let card = match (&r.card_brand, &r.card_last4) {
+                            let brand = r.card_brand.as_deref().and_then(CardBrand::parse);
+                            let card = match (brand, &r.card_last4) {
                                 (Some(b), Some(l)) => format!("{b} •••• {l}"),
                                 _ => "–".into(),
                             };
