@@ -292,3 +292,24 @@ async fn a_checkout_left_mid_challenge_expires() {
     assert_eq!(next["Done"]["order_id"], id.as_str());
     assert_eq!(stored_status(&app, &id).await.0, "expired");
 }
+
+#[tokio::test]
+async fn server_functions_report_our_time_and_the_providers_apart() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .client
+        .post(format!("{}/api/checkout/start", app.url))
+        .json(&json!({"cart": "tee:1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let timing = res.headers()["server-timing"].to_str().unwrap().to_owned();
+    let dur = |name: &str| -> f64 {
+        timing.split(',').find_map(|p| p.trim().strip_prefix(name)?.strip_prefix(";dur=")?.parse().ok()).unwrap()
+    };
+    // start_checkout asks the 3DS service for a JWT: some of the time is the provider's.
+    assert!(dur("provider") > 0.0, "{timing}");
+    assert!(dur("app") >= 0.0, "{timing}");
+    assert!(app.get("/shop").await.headers().get("server-timing").is_none(), "pages are not timed this way");
+}

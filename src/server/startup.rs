@@ -127,6 +127,7 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
     with_security_headers(router)
+        .layer(axum::middleware::from_fn(telemetry::server_timing))
         .layer(axum::middleware::from_fn(same_origin_api))
         .layer(
             TraceLayer::new_for_http()

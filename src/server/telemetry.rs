@@ -59,3 +59,35 @@ mod tests {
         assert_eq!(route_family("/pkg/app.wasm"), "/pkg/*");
     }
 }
+
+tokio::task_local! {
+    /// Time this request has spent waiting on providers so far.
+    static PROVIDER_TIME: std::cell::Cell<std::time::Duration>;
+}
+
+/// Counts `spent` as time the current request waited on a provider (nothing outside a request).
+pub fn add_provider_time(spent: std::time::Duration) {
+    let _ = PROVIDER_TIME.try_with(|t| t.set(t.get() + spent));
+}
+
+/// Adds `Server-Timing: app;dur=…, provider;dur=…` to server-function answers: how long we took of our own
+/// and how long the providers took inside the same request, so our overhead is measured, not estimated.
+pub async fn server_timing(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    if !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let started = std::time::Instant::now();
+    let (provider, mut response) = PROVIDER_TIME
+        .scope(std::cell::Cell::new(std::time::Duration::ZERO), async {
+            let response = next.run(request).await;
+            (PROVIDER_TIME.with(|t| t.get()), response)
+        })
+        .await;
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    let own = started.elapsed().saturating_sub(provider);
+    let value = format!("app;dur={:.2}, provider;dur={:.2}", ms(own), ms(provider));
+    if let Ok(v) = axum::http::HeaderValue::from_str(&value) {
+        response.headers_mut().insert("server-timing", v);
+    }
+    response
+}

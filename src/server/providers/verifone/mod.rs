@@ -107,9 +107,16 @@ impl VerifoneClient {
 
     /// Sends and reads the JSON answer; non-2xx becomes `Refused` with Verifone's message.
     async fn send<T: DeserializeOwned>(req: RequestBuilder) -> Result<T, ProviderError> {
-        let res = req.send().await?;
-        let status = res.status();
-        let bytes = res.bytes().await.map_err(|_| ProviderError::NoAnswer)?;
+        let started = std::time::Instant::now();
+        let answer = async {
+            let res = req.send().await?;
+            let status = res.status();
+            Ok::<_, ProviderError>((status, res.bytes().await.map_err(|_| ProviderError::NoAnswer)?))
+        }
+        .await;
+        // Our overhead is reported without the provider's time (Server-Timing).
+        crate::server::telemetry::add_provider_time(started.elapsed());
+        let (status, bytes) = answer?;
         if !status.is_success() {
             let body: wire::ErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
             let message = body.message.unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
