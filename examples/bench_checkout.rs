@@ -4,7 +4,11 @@
 //! server reports in `Server-Timing`); and, as a cross-check, the bare sandbox calls timed on their own, so
 //! the overhead also shows as a difference and a ratio.
 //!
-//!     cargo run --release --example bench_checkout -- [checkouts] [concurrency]
+//!     cargo run --release --example bench_checkout -- [checkouts] [concurrency] [rate]
+//!
+//! Without a rate, C checkouts run back to back (closed loop: the machine's most checkouts/s, with latency
+//! growing as C grows past what 2 cores serve). With a rate, a checkout starts every 1/rate s (open loop,
+//! up to C at once): the latency at that load.
 
 mod support;
 
@@ -23,11 +27,12 @@ fn main() {
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let checkouts = args.first().copied().unwrap_or(400);
     let concurrency = args.get(1).copied().unwrap_or(16);
+    let rate = args.get(2).copied();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    runtime.block_on(run(checkouts, concurrency));
+    runtime.block_on(run(checkouts, concurrency, rate));
 }
 
-async fn run(checkouts: usize, concurrency: usize) {
+async fn run(checkouts: usize, concurrency: usize, rate: Option<usize>) {
     let dir = tempfile::tempdir().unwrap();
     let base = support::start_app(&format!("sqlite://{}/bench.db", dir.path().display()), &[]).await;
     let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency * 2).build().unwrap();
@@ -39,12 +44,13 @@ async fn run(checkouts: usize, concurrency: usize) {
     let cards = Arc::new(Mutex::new(cards));
 
     println!(
-        "checkouts: {checkouts}, concurrency: {concurrency}, machine: {} cores",
+        "checkouts: {checkouts}, concurrency: {concurrency}, rate: {}, machine: {} cores",
+        rate.map_or("as fast as possible".to_owned(), |r| format!("{r}/s")),
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let ours: Timings = Arc::default();
     let started = Instant::now();
-    drive(checkouts, concurrency, |_| {
+    drive(checkouts, concurrency, rate, |_| {
         let (http, base, cards, ours) = (http.clone(), base.clone(), cards.clone(), ours.clone());
         async move { checkout(&http, &base, &cards, &ours, year).await }
     })
@@ -59,7 +65,7 @@ async fn run(checkouts: usize, concurrency: usize) {
 
     let bare: Timings = Arc::default();
     let started = Instant::now();
-    drive(checkouts, concurrency, |_| {
+    drive(checkouts, concurrency, rate, |_| {
         let (http, base, cards, bare) = (http.clone(), base.clone(), cards.clone(), bare.clone());
         async move { bare_sandbox(&http, &base, &cards, &bare).await }
     })

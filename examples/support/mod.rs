@@ -63,15 +63,19 @@ pub async fn cardinal_setup(http: &reqwest::Client, base: &str, jwt: &str) -> St
     session
 }
 
-/// Runs `job(0..n)` with at most `concurrency` at once.
-pub async fn drive<F, Fut>(n: usize, concurrency: usize, job: F)
+/// Runs `job(0..n)` with at most `concurrency` at once and, with a rate, starting one every 1/rate s.
+pub async fn drive<F, Fut>(n: usize, concurrency: usize, rate: Option<usize>, job: F)
 where
     F: Fn(usize) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let mut ticks = rate.map(|r| tokio::time::interval(Duration::from_secs_f64(1.0 / r.max(1) as f64)));
     let mut tasks = Vec::new();
     for i in 0..n {
+        if let Some(t) = ticks.as_mut() {
+            t.tick().await;
+        }
         let permit = semaphore.clone().acquire_owned().await.unwrap();
         let fut = job(i);
         tasks.push(tokio::spawn(async move {
