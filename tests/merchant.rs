@@ -550,3 +550,25 @@ async fn cross_site_form_posts_are_refused() {
     let csp = m.get("/merchant/orders").await.csp.unwrap();
     assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{csp}");
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_address_is_throttled_on_its_own() {
+    let app = app_with(&[("TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let attempt = |client: &'static str, account: String| {
+        app.client
+            .post(format!("{}/merchant/sign-in", app.url))
+            .header("x-forwarded-for", client)
+            .form(&[("email", account.as_str()), ("password", "guess guess guess")])
+            .send()
+    };
+    for i in 0..20 {
+        assert_eq!(
+            attempt("203.0.113.1", format!("nobody{i}@example.com")).await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let locked = attempt("203.0.113.1", "someone@example.com".into()).await.unwrap();
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    let other = attempt("203.0.113.2", "someone@example.com".into()).await.unwrap();
+    assert_eq!(other.status(), StatusCode::UNAUTHORIZED, "another client behind the same proxy is not locked out");
+}

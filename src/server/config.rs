@@ -97,6 +97,8 @@ pub struct Settings {
     pub sandbox_notification_url: Option<String>,
     /// How long the sandbox's "timeout" test cards hold a lookup.
     pub sandbox_timeout_delay_ms: u64,
+    /// Reverse proxies in front of us: from these peers, the client is read from `X-Forwarded-For`.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -243,6 +245,15 @@ impl Settings {
             merchant,
             sandbox_notification_url,
             sandbox_timeout_delay_ms: parse(&get, "SANDBOX_TIMEOUT_DELAY_MS", "20000", "milliseconds")?,
+            trusted_proxies: match get("TRUSTED_PROXIES") {
+                None => Vec::new(),
+                Some(list) => list
+                    .split(',')
+                    .map(|ip| {
+                        ip.trim().parse().map_err(|_| invalid("TRUSTED_PROXIES", ip, "IP addresses, comma-separated"))
+                    })
+                    .collect::<Result<_, _>>()?,
+            },
         })
     }
 
