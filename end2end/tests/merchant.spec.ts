@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { test, expect } from './fixtures';
 import { CheckoutPage, ReceiptPage, storedOrder } from './pages/checkout';
 import { BackOffice } from './pages/merchant';
@@ -43,6 +44,12 @@ test('a merchant finds an order by last four, refunds part of it and signs out',
   await expect(row).toContainText('Paid');
   await expect(row).toContainText('Enrolled Y · PARes Y · ECI 05');
   await expect(row).toContainText('Shifted to issuer');
+
+  // The CSV export holds what the filtered list shows.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
+  const csv = readFileSync((await download.path())!, 'utf8');
+  expect(csv.split('\r\n')[0]).toContain('created_at,order_id,merchant_reference');
+  expect(csv).toContain(`${id},${reference},ada@example.com,EUR,33.00,33.00,0.00,captured,verifone,VISA,1000,Y,Y,05,yes`);
 
   await office.openOrder(reference);
   await expect(office.value('remaining')).toHaveText('EUR 33.00');
