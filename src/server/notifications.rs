@@ -92,19 +92,9 @@ async fn receive(state: &AppState, n: Envelope) -> Result<&'static str, OrderErr
     let reference = n.data.merchant_reference.clone().unwrap_or_default();
     let order_id = orders::by_reference(&state.pool, &reference).await?;
     let mut tx = db::begin_write(&state.pool).await?;
-    let inserted = sqlx::query(
-        "INSERT INTO notifications_received (event_id, provider, event, transaction_id, order_id, received_at)
-         VALUES (?, 'verifone', ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
-    )
-    .bind(&n.id)
-    .bind(&n.event)
-    .bind(&n.data.id)
-    .bind(&order_id)
-    .bind(db::now_ms())
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
+    let inserted =
+        payments::record_notification(&mut tx, &n.id, &n.event, Some(&n.data.id), order_id.as_deref()).await?;
+    if !inserted {
         return Ok("duplicate");
     }
     let Some(order_id) = order_id else {

@@ -216,6 +216,29 @@ pub async fn unknown_actions(pool: &SqlitePool) -> Result<Vec<Attempt>, OrderErr
     Ok(sqlx::query_as(&sql).fetch_all(pool).await?)
 }
 
+/// Notes a provider event as received; false if its id was seen before (a retry or a replay).
+pub async fn record_notification(
+    tx: &mut Tx,
+    event_id: &str,
+    event: &str,
+    transaction_id: Option<&str>,
+    order_id: Option<&str>,
+) -> Result<bool, OrderError> {
+    let inserted = sqlx::query(
+        "INSERT INTO notifications_received (event_id, provider, event, transaction_id, order_id, received_at)
+         VALUES (?, 'verifone', ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+    )
+    .bind(event_id)
+    .bind(event)
+    .bind(transaction_id)
+    .bind(order_id)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
 pub async fn insert_items(tx: &mut Tx, order_id: &str, lines: &[PricedLine]) -> Result<(), OrderError> {
     for l in lines {
         sqlx::query("INSERT INTO order_items (order_id, sku, name, unit_minor, quantity) VALUES (?, ?, ?, ?, ?)")
