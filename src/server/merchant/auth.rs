@@ -152,15 +152,17 @@ pub fn cookie_name(settings: &Settings) -> &'static str {
     if settings.merchant.secure_cookies { "__Host-merchant_session" } else { "merchant_session" }
 }
 
-pub fn session_cookie(settings: &Settings, token: &str) -> String {
+fn cookie(settings: &Settings, value: &str, max_age: i64) -> String {
     let secure = if settings.merchant.secure_cookies { "; Secure" } else { "" };
-    let max_age = settings.merchant.session_max_hours * 3600;
-    format!("{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", cookie_name(settings))
+    format!("{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", cookie_name(settings))
+}
+
+pub fn session_cookie(settings: &Settings, token: &str) -> String {
+    cookie(settings, token, settings.merchant.session_max_hours * 3600)
 }
 
 pub fn cleared_cookie(settings: &Settings) -> String {
-    let secure = if settings.merchant.secure_cookies { "; Secure" } else { "" };
-    format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}", cookie_name(settings))
+    cookie(settings, "", 0)
 }
 
 /// The session token the browser presents, live or not.

@@ -145,7 +145,7 @@ async fn sign_in(
             };
             let message = match e {
                 auth::SignInError::Db(_) => "Something went wrong on our side; please try again.".to_owned(),
-                other => format!("{}.", capitalized(&other.to_string())),
+                other => sentence(other),
             };
             page(status, pages::sign_in(Some(&message), &form.email, next))
         }
@@ -171,6 +171,11 @@ fn client_address(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr])
         }
     }
     client.to_string()
+}
+
+/// An error's message as a sentence for the page ("The refund can be at most EUR 14.00.").
+fn sentence(e: impl std::fmt::Display) -> String {
+    format!("{}.", capitalized(&e.to_string()))
 }
 
 fn capitalized(s: &str) -> String {
@@ -341,7 +346,7 @@ async fn order_action(
             Ok(amount) => {
                 page(StatusCode::OK, pages::confirm(&merchant.user, &detail.order, action, amount, &form.key))
             }
-            Err(e) => refuse(format!("{}.", capitalized(&e.to_string()))),
+            Err(e) => refuse(sentence(e)),
         };
     }
     let service = actions::Actions { pool: &state.pool, verifone: &state.verifone };
@@ -351,7 +356,7 @@ async fn order_action(
         Err(e) => {
             // The order may have moved on meanwhile: show it as it is now.
             let detail = load_detail(&state, &id).await.unwrap_or(detail);
-            let message = format!("{}.", capitalized(&e.to_string()));
+            let message = sentence(e);
             page(StatusCode::UNPROCESSABLE_ENTITY, pages::order_detail(&merchant.user, &detail, None, Some(&message)))
         }
     }

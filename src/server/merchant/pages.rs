@@ -1,7 +1,7 @@
 //! The back office's HTML, rendered on the server with Leptos views (escaped as any Leptos view) and sent
 //! as whole documents without hydration scripts.
 
-use super::{OrderDetail, actions, list::ListQuery};
+use super::{OrderDetail, actions, capitalized, list::ListQuery};
 use crate::domain::{
     card::CardBrand,
     money::{Currency, Money},
@@ -302,12 +302,8 @@ fn threeds_table(rows: Vec<ThreeDsRow>) -> impl IntoView {
     }
 }
 
-fn verb(action: Action) -> &'static str {
-    match action {
-        Action::Refund => "Refund",
-        Action::Capture => "Capture",
-        Action::Void => "Void",
-    }
+fn verb(action: Action) -> String {
+    capitalized(actions::kind_of(action).as_str())
 }
 
 fn action_forms(order: &Order) -> impl IntoView + use<> {
@@ -341,8 +337,8 @@ fn action_forms(order: &Order) -> impl IntoView + use<> {
 }
 
 fn result_banner(a: &Attempt, currency: Currency) -> impl IntoView + use<> {
-    let amount = Money::new(a.amount_minor, currency).map_or_else(|_| a.amount_minor.to_string(), |m| m.to_string());
-    let what = format!("{} of {amount}", capitalize(&a.kind));
+    let amount = money(a.amount_minor, currency.code());
+    let what = format!("{} of {amount}", capitalized(&a.kind));
     let (class, text) = match a.status.as_str() {
         "succeeded" => ("notice ok", format!("{what} done: the provider approved it.")),
         "declined" | "failed" => (
@@ -360,15 +356,10 @@ fn result_banner(a: &Attempt, currency: Currency) -> impl IntoView + use<> {
     view! { <p role="status" class=class data-testid="action-result">{text}</p> }
 }
 
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
-}
-
 pub fn order_detail(user: &MerchantUser, d: &OrderDetail, result: Option<&Attempt>, error: Option<&str>) -> String {
     let o = d.order.clone();
     let currency = o.amount.currency();
-    let m = |minor: i64| Money::new(minor, currency).map_or_else(|_| minor.to_string(), |m| m.to_string());
+    let m = |minor: i64| money(minor, currency.code());
     let remaining = match o.status {
         PaymentStatus::Authorized => format!("{} authorized, not captured", o.amount),
         _ => m(o.captured.minor() - o.refunded.minor()),
@@ -448,7 +439,7 @@ pub fn order_detail(user: &MerchantUser, d: &OrderDetail, result: Option<&Attemp
                     {events.into_iter().map(|e| view! {
                         <li data-kind=e.kind.clone()>
                             <time>{clock::format_time(e.created_at)}</time>
-                            " "<strong>{capitalize(&e.kind.replace('_', " "))}</strong>
+                            " "<strong>{capitalized(&e.kind.replace('_', " "))}</strong>
                             <pre>{serde_json::to_string_pretty(&e.details).unwrap_or_default()}</pre>
                         </li>
                     }).collect_view()}
