@@ -148,7 +148,9 @@ async fn the_challenge_allows_three_tries_and_a_cancel() {
     let (_, lookup) = sb.lookup("4000000000002503", 1000).await;
     sb.answer_challenge(&lookup, "cancel", "").await;
     let data = &sb.validated(&lookup).await["data"];
-    assert_eq!((data["ActionCode"].as_str(), data["ErrorNumber"].as_i64()), (Some("FAILURE"), Some(10011)));
+    assert_eq!((data["ActionCode"].as_str(), data["ErrorNumber"].as_i64()), (Some("ERROR"), Some(10011)));
+    assert_eq!(data["Payment"]["ExtendedData"]["PAResStatus"], "", "a cancel is no issuer answer");
+    assert!(data["Payment"]["ExtendedData"]["CAVV"].as_str().unwrap_or_default().is_empty());
 }
 
 #[tokio::test]

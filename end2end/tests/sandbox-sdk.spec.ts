@@ -54,5 +54,5 @@ test('cancel in the challenge gives the cancel outcome', async ({ page, request 
   const acs = await continueChallenge(page, answer);
   await acs.getByRole('button', { name: 'Cancel' }).click();
   const { data } = await validated(page);
-  expect(data).toMatchObject({ ActionCode: 'FAILURE', ErrorNumber: 10011, ErrorDescription: 'Canceled by user' });
+  expect(data).toMatchObject({ ActionCode: 'ERROR', ErrorNumber: 10011, ErrorDescription: 'Canceled by user' });
 });

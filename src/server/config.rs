@@ -120,6 +120,7 @@ pub mod sandbox_defaults {
     pub const VERIFONE_PUBLIC_KEY_ALIAS: &str = "sandbox-key";
     pub const BAMBORA_MERCHANT_ID: &str = "300200578";
     pub const BAMBORA_API_PASSCODE: &str = "sandbox-passcode";
+    pub const BAMBORA_REPORT_PASSCODE: &str = "sandbox-report-passcode";
     pub const NOTIFICATION_SECRET: &str = "sandbox-notification-secret";
 }
 

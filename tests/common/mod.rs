@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod bambora;
 pub mod checkout;
 pub mod merchant;
 pub mod verifone;
@@ -19,6 +20,7 @@ use tempfile::TempDir;
 
 pub struct TestApp {
     pub url: String,
+    pub database_url: String,
     /// Our own connections to the app's database file, for checking what was stored.
     pub pool: SqlitePool,
     pub db: db::Database,
@@ -48,7 +50,11 @@ impl TestApp {
     pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let addr = format!("127.0.0.1:{}", free_port());
-        let database_url = format!("sqlite://{}/test.db", dir.path().display());
+        // A DATABASE_URL among the extra settings shares another app's database (e.g. a restart).
+        let database_url = extra
+            .iter()
+            .find(|(k, _)| *k == "DATABASE_URL")
+            .map_or_else(|| format!("sqlite://{}/test.db", dir.path().display()), |(_, v)| v.to_string());
         let mut command = Command::new(env!("CARGO_BIN_EXE_card-checkout"));
         command
             .env_clear()
@@ -77,7 +83,7 @@ impl TestApp {
         for _ in 0..200 {
             if client.get(format!("{url}/health")).send().await.is_ok() {
                 let db = db::connect(&database_url).await.expect("test pool");
-                return TestApp { url, pool: (*db).clone(), db, client, child, _dir: dir };
+                return TestApp { url, database_url, pool: (*db).clone(), db, client, child, _dir: dir };
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -86,6 +92,41 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(format!("{}{path}", self.url)).send().await.expect("request sent")
+    }
+}
+
+/// The sandbox on its own (`card-checkout sandbox --port N`), stopped when dropped.
+pub struct StandaloneSandbox {
+    /// Where the sandbox is mounted: `http://127.0.0.1:N/sandbox`.
+    pub url: String,
+    child: Child,
+}
+
+impl Drop for StandaloneSandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl StandaloneSandbox {
+    pub async fn spawn() -> StandaloneSandbox {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_card-checkout"))
+            .args(["sandbox", "--port", &port.to_string()])
+            .env("LOG_LEVEL", "warn")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the sandbox starts");
+        let sandbox = StandaloneSandbox { url: format!("http://127.0.0.1:{port}/sandbox"), child };
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                return sandbox;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the standalone sandbox did not listen on port {port}");
     }
 }
 

@@ -5,12 +5,15 @@
 //! "delay_ms": 15000, "times": 1, "body_contains": "order-42"}`; `DELETE` clears all; `GET` lists them.
 //! `slow`, `malformed` and `drop` let the provider do the work first (the charge happens, the answer is lost:
 //! the worst case for a client); `error` refuses before doing anything.
+//!
+//! The control routes answer only callers on this machine (loopback peers): the sandbox is mounted only in
+//! sandbox mode, and even there a fault armed from outside would let anyone break a shop's payments.
 
 use super::{SandboxState, auth};
 use axum::{
     Json, Router,
     body::{Body, Bytes},
-    extract::{Request, State},
+    extract::{ConnectInfo, Request, State},
     http::StatusCode,
     middleware::Next,
     response::{IntoResponse, Response},
@@ -18,7 +21,7 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::{sync::Mutex, time::Duration};
+use std::{net::SocketAddr, sync::Mutex, time::Duration};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -72,7 +75,16 @@ impl Faults {
 }
 
 pub fn control_router() -> Router<SandboxState> {
-    Router::new().route("/faults", get(list).post(arm).delete(clear))
+    Router::new().route("/faults", get(list).post(arm).delete(clear)).layer(axum::middleware::from_fn(loopback_only))
+}
+
+/// Refuses every caller whose TCP peer is not a loopback address (or is unknown).
+async fn loopback_only(request: Request, next: Next) -> Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    if peer.is_some_and(|ip| ip.is_loopback()) {
+        return next.run(request).await;
+    }
+    auth::error(StatusCode::FORBIDDEN, "The sandbox's control routes answer only on this machine", json!({}))
 }
 
 async fn arm(State(sb): State<SandboxState>, Json(fault): Json<Fault>) -> impl IntoResponse {
@@ -124,5 +136,30 @@ pub async fn inject(State(sb): State<SandboxState>, request: Request, next: Next
                 futures_util::stream::once(async { Err::<Bytes, std::io::Error>(std::io::Error::other("dropped")) });
             (response.status(), Body::from_stream(broken)).into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::sandbox::{Sandbox, SandboxConfig};
+    use tower::ServiceExt;
+
+    async fn call_from(peer: &str) -> StatusCode {
+        let app = control_router().with_state(Sandbox::new(SandboxConfig::new("http://127.0.0.1:1/sandbox")));
+        let mut request = Request::builder().uri("/faults").body(Body::empty()).unwrap();
+        if !peer.is_empty() {
+            request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer.parse().unwrap()));
+        }
+        app.oneshot(request).await.unwrap().status()
+    }
+
+    #[tokio::test]
+    async fn control_routes_answer_only_loopback_peers() {
+        assert_eq!(call_from("127.0.0.1:5000").await, StatusCode::OK);
+        assert_eq!(call_from("[::1]:5000").await, StatusCode::OK);
+        assert_eq!(call_from("192.0.2.7:5000").await, StatusCode::FORBIDDEN);
+        assert_eq!(call_from("[2001:db8::1]:5000").await, StatusCode::FORBIDDEN);
+        assert_eq!(call_from("").await, StatusCode::FORBIDDEN);
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod acs;
 pub mod auth;
+pub mod bambora;
 pub mod cardinal;
 pub mod cards;
 pub mod ecommerce;
@@ -21,6 +22,9 @@ use std::{
     time::Duration,
 };
 
+/// The sandbox merchant account's name `[I]`: the app's own.
+pub const MERCHANT_NAME: &str = "Card Checkout";
+
 /// How the sandbox is set up. Defaults match the app's sandbox credentials.
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
@@ -29,6 +33,12 @@ pub struct SandboxConfig {
     pub threeds_contract_id: String,
     pub payment_provider_contract: String,
     pub public_key_alias: String,
+    pub bambora_merchant_id: String,
+    pub bambora_api_passcode: String,
+    /// The Reporting API has a passcode of its own.
+    pub bambora_report_passcode: String,
+    /// The merchant's name as the providers have it on file: the issuer's page shows it.
+    pub merchant_name: String,
     /// Where the sandbox itself is reachable from a browser (for acs_url and script URLs).
     pub public_url: String,
     /// How long the "timeout" test card holds the lookup.
@@ -49,6 +59,10 @@ impl SandboxConfig {
             threeds_contract_id: d::VERIFONE_3DS_CONTRACT_ID.into(),
             payment_provider_contract: d::VERIFONE_PAYMENT_CONTRACT.into(),
             public_key_alias: d::VERIFONE_PUBLIC_KEY_ALIAS.into(),
+            bambora_merchant_id: d::BAMBORA_MERCHANT_ID.into(),
+            bambora_api_passcode: d::BAMBORA_API_PASSCODE.into(),
+            bambora_report_passcode: d::BAMBORA_REPORT_PASSCODE.into(),
+            merchant_name: MERCHANT_NAME.into(),
             public_url: public_url.trim_end_matches('/').to_owned(),
             timeout_delay: Duration::from_secs(20),
             notification_url: None,
@@ -66,6 +80,7 @@ pub struct Sandbox {
     pub faults: faults::Faults,
     pub threeds: Mutex<threeds::Store>,
     pub ecommerce: Mutex<ecommerce::Store>,
+    pub bambora: bambora::State,
     pub notifier: notifications::Notifier,
 }
 
@@ -80,6 +95,7 @@ impl Sandbox {
             faults: faults::Faults::default(),
             threeds: Mutex::new(threeds::Store::default()),
             ecommerce: Mutex::new(ecommerce::Store::default()),
+            bambora: bambora::State::default(),
             notifier,
             config,
         })
@@ -99,6 +115,7 @@ pub fn router(sandbox: SandboxState) -> Router {
         .nest("/verifone", cardinal::verifone_js_router())
         .nest("/cardinal", cardinal::router())
         .nest("/acs", acs::router())
+        .nest("/bambora", bambora::router())
         .nest("/_control", faults::control_router())
         .layer(middleware::from_fn_with_state(sandbox.clone(), faults::inject))
         .with_state(sandbox)
@@ -125,7 +142,7 @@ pub async fn run_standalone(port: u16, config: SandboxConfig) -> std::io::Result
     let addr = listener.local_addr()?;
     let app = Router::new().nest("/sandbox", router(Sandbox::new(config)));
     tracing::info!("sandbox listening on http://{addr}/sandbox");
-    axum::serve(listener, app).await
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
 }
 
 /// Keyed store helper: many of the sandbox's records are maps from an id to a record.
