@@ -128,7 +128,7 @@ async fn the_server_recomputes_the_total_and_validates_every_field() {
     assert_eq!(status, 200);
     assert_eq!(start["quote"]["total"], json!({"minor": 6000, "currency": "EUR"}));
     let (status, err) = shopper.call("checkout/start", json!({"cart": "tee:99"})).await;
-    assert_eq!(status, 500, "{err}");
+    assert_eq!(status, 422, "{err}");
     assert!(err["Invalid"][0]["field"] == "cart", "{err}");
 
     let bad = json!({"input": {
@@ -138,7 +138,7 @@ async fn the_server_recomputes_the_total_and_validates_every_field() {
         "session_id": "0_x", "encrypted_card": "x",
     }});
     let (status, err) = shopper.call("checkout/place", bad).await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 422);
     let fields: Vec<&str> = err["Invalid"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["first_name", "country", "email"]);
     let expired = json!({"input": {
@@ -147,7 +147,7 @@ async fn the_server_recomputes_the_total_and_validates_every_field() {
         "session_id": "0_x", "encrypted_card": "x",
     }});
     let (status, err) = shopper.call("checkout/place", expired).await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 422);
     assert_eq!(err["Invalid"][0], json!({"field": "expiry", "message": "this card has expired"}));
     let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders").fetch_one(&app.pool).await.unwrap();
     assert_eq!(orders, 0, "nothing is stored for invalid input");

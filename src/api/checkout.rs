@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 pub enum CheckoutFnError {
     #[error("some details need correcting")]
     Invalid(Vec<FieldError>),
+    #[error("the request could not be read; reload the page and try again")]
+    Malformed,
     #[error("we could not find this order")]
     NotFound,
     #[error("{0}")]
@@ -28,6 +30,19 @@ pub enum CheckoutFnError {
 }
 
 crate::server_error_family!(CheckoutFnError);
+
+impl super::error::HttpStatus for CheckoutFnError {
+    fn http_status(&self) -> u16 {
+        match self {
+            CheckoutFnError::Invalid(_) => 422,
+            CheckoutFnError::Malformed => 400,
+            CheckoutFnError::NotFound => 404,
+            CheckoutFnError::Conflict(_) => 409,
+            CheckoutFnError::Unavailable => 503,
+            CheckoutFnError::Internal | CheckoutFnError::Transport(_) => 500,
+        }
+    }
+}
 
 /// What the checkout page needs to start: the order summary, a JWT for Cardinal, the scripts and the key.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -142,14 +157,11 @@ pub async fn place_order(input: PlaceOrderInput) -> Result<NextStep, CheckoutFnE
     state.checkout().place_order(order).await.map_err(map_error)
 }
 
+/// The challenge's answer. It takes no card: the payment uses the one the bank authenticated.
 #[server(endpoint = "checkout/challenge", input = Json)]
-pub async fn complete_challenge(
-    order_id: String,
-    jwt: String,
-    encrypted_card: String,
-) -> Result<NextStep, CheckoutFnError> {
+pub async fn complete_challenge(order_id: String, jwt: String) -> Result<NextStep, CheckoutFnError> {
     let state = crate::server::state::AppState::current();
-    state.checkout().complete_challenge(&order_id, &jwt, &encrypted_card).await.map_err(map_error)
+    state.checkout().complete_challenge(&order_id, &jwt).await.map_err(map_error)
 }
 
 /// The order as the shopper may see it. An order whose payment answer was lost is resolved first.

@@ -14,11 +14,22 @@ pub struct StatusReport {
 pub enum StatusError {
     #[error("something went wrong on our side; please try again")]
     Internal,
+    #[error("the request could not be read")]
+    Malformed,
     #[error("the server could not be reached: {0}")]
     Transport(String),
 }
 
 crate::server_error_family!(StatusError);
+
+impl super::error::HttpStatus for StatusError {
+    fn http_status(&self) -> u16 {
+        match self {
+            StatusError::Malformed => 400,
+            StatusError::Internal | StatusError::Transport(_) => 500,
+        }
+    }
+}
 
 #[server(endpoint = "status")]
 pub async fn service_status() -> Result<StatusReport, StatusError> {

@@ -1,6 +1,7 @@
 //! Card data types. A full card number or CVV exists only in the shopper's browser and inside the sandbox
 //! (which plays the provider); neither type can be printed, serialized or logged in the clear.
 
+use super::customer::FieldError;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -292,6 +293,19 @@ impl CardSummary {
         }
     }
 
+    /// What the browser says of the card, checked again: brand, first six and last four as the card number
+    /// would give them, and an expiry not passed. The year comes back in full ("30" is 2030), as it is stored.
+    pub fn validated(self, today: YearMonth) -> Result<CardSummary, FieldError> {
+        let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+        let brand_ok = CardBrand::from_prefix(&self.bin6) == Some(self.brand);
+        if !digits(&self.bin6, 6) || !digits(&self.last4, 4) || !brand_ok {
+            return Err(FieldError::new("card_number", "check the card number"));
+        }
+        let expiry = Expiry::new(self.expiry_month, self.expiry_year, today)
+            .map_err(|e| FieldError::new("expiry", e.to_string()))?;
+        Ok(CardSummary { expiry_month: expiry.month(), expiry_year: expiry.year(), ..self })
+    }
+
     /// "Visa •••• 1111".
     pub fn label(&self) -> String {
         format!("{} •••• {}", self.brand, self.last4)
@@ -355,6 +369,22 @@ mod tests {
     }
 
     #[test]
+    fn a_two_digit_year_is_stored_whole() {
+        let summary = CardSummary {
+            brand: CardBrand::Visa,
+            bin6: "411111".into(),
+            last4: "1111".into(),
+            expiry_month: 1,
+            expiry_year: 30,
+        };
+        assert_eq!(summary.clone().validated(TODAY).map(|s| s.expiry_year), Ok(2030));
+        let wrong_brand = CardSummary { brand: CardBrand::Amex, ..summary.clone() };
+        assert_eq!(wrong_brand.validated(TODAY).unwrap_err().field, "card_number");
+        let expired = CardSummary { expiry_year: 2020, ..summary };
+        assert_eq!(expired.validated(TODAY).unwrap_err(), FieldError::new("expiry", "this card has expired"));
+    }
+
+    #[test]
     fn expiry_is_not_in_the_past() {
         assert_eq!(Expiry::parse("11/26", TODAY).map(|e| e.to_string()), Ok("11/26".into()));
         assert_eq!(Expiry::parse("10/26", TODAY), Err(CardError::Expired));
@@ -387,6 +417,28 @@ mod tests {
             prop_assert!(!debug.contains(&pan));
             prop_assert_eq!(&masked[..6], &pan[..6]);
             prop_assert_eq!(&masked[12..], &pan[12..]);
+        }
+
+        #[test]
+        fn a_card_summary_is_checked_and_its_year_made_whole(
+            bin6 in "4[0-9]{5}|5[1-5][0-9]{4}|3[47][0-9]{4}|6011[0-9]{2}|[0-9]{5,7}",
+            brand in prop_oneof![Just(None), (0usize..CardBrand::ALL.len()).prop_map(Some)],
+            last4 in "[0-9]{4}|[0-9a]{3,5}",
+            month in prop_oneof![1u8..=12, any::<u8>()],
+            year in prop_oneof![20u16..=50, 2020u16..=2050, any::<u16>()],
+        ) {
+            // Mostly the brand the first six name, so that many summaries are valid.
+            let brand = brand.map_or(CardBrand::from_prefix(&bin6).unwrap_or(CardBrand::Visa), |i| CardBrand::ALL[i]);
+            let summary = CardSummary { brand, bin6, last4, expiry_month: month, expiry_year: year };
+            if let Ok(s) = summary.clone().validated(TODAY) {
+                prop_assert!((1..=12).contains(&s.expiry_month) && (2000..=2099).contains(&s.expiry_year));
+                let until = YearMonth { year: s.expiry_year, month: s.expiry_month };
+                prop_assert!(until >= TODAY);
+                prop_assert_eq!(s.expiry_year % 100, year % 100);
+                prop_assert_eq!(CardBrand::from_prefix(&s.bin6), Some(s.brand));
+                prop_assert!(s.bin6.len() == 6 && s.last4.len() == 4 && s.last4.bytes().all(|b| b.is_ascii_digit()));
+                prop_assert_eq!((s.brand, s.bin6, s.last4), (summary.brand, summary.bin6, summary.last4));
+            }
         }
 
         #[test]

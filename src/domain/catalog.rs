@@ -21,6 +21,8 @@ pub const PRODUCTS: [Product; 4] = [
 ];
 
 pub const MAX_QUANTITY: u32 = 9;
+/// Longer than any cart the shop makes (every product at the most is about 30 characters).
+pub const MAX_CART_LEN: usize = 256;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartLine {
@@ -68,14 +70,17 @@ pub fn unit_price(p: &Product, currency: Currency) -> Result<Money, MoneyError> 
 
 /// Parses the cart as the shop puts it in the URL: `tee:2,mug:1`. Repeated products add up.
 pub fn parse_cart(s: &str) -> Result<Vec<CartLine>, CartError> {
+    if s.len() > MAX_CART_LEN {
+        return Err(CartError::Malformed);
+    }
     let mut lines: Vec<CartLine> = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (sku, qty) = part.split_once(':').ok_or(CartError::Malformed)?;
         let quantity: u32 = qty.trim().parse().map_err(|_| CartError::Quantity)?;
-        product(sku.trim()).ok_or_else(|| CartError::UnknownProduct(sku.trim().to_owned()))?;
-        match lines.iter_mut().find(|l| l.sku == sku.trim()) {
-            Some(l) => l.quantity += quantity,
-            None => lines.push(CartLine { sku: sku.trim().to_owned(), quantity }),
+        let p = product(sku.trim()).ok_or_else(|| CartError::UnknownProduct(sku.trim().to_owned()))?;
+        match lines.iter_mut().find(|l| l.sku == p.sku) {
+            Some(l) => l.quantity = l.quantity.checked_add(quantity).ok_or(CartError::Quantity)?,
+            None => lines.push(CartLine { sku: p.sku.to_owned(), quantity }),
         }
     }
     if lines.is_empty() {
@@ -116,6 +121,7 @@ pub fn quote(lines: &[CartLine], currency: Currency) -> Result<Quote, CartError>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn quotes_from_the_catalogue() {
@@ -138,5 +144,31 @@ mod tests {
         assert_eq!(parse_cart("tee:10"), Err(CartError::Quantity));
         assert_eq!(parse_cart("tee:-1"), Err(CartError::Quantity));
         assert_eq!(parse_cart("tee"), Err(CartError::Malformed));
+        assert_eq!(parse_cart("tee:4294967295,tee:1"), Err(CartError::Quantity), "no overflow");
+        assert_eq!(parse_cart(&"tee:1,".repeat(60)), Err(CartError::Malformed), "too long");
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_is_a_sane_cart_or_an_error(s in "\\PC{0,300}") {
+            if let Ok(lines) = parse_cart(&s) {
+                prop_assert!(!lines.is_empty() && s.len() <= MAX_CART_LEN);
+                for l in &lines {
+                    prop_assert!(product(&l.sku).is_some() && (1..=MAX_QUANTITY).contains(&l.quantity));
+                    prop_assert_eq!(lines.iter().filter(|o| o.sku == l.sku).count(), 1);
+                }
+                prop_assert!(quote(&lines, Currency::KWD).is_ok());
+            }
+        }
+
+        #[test]
+        fn carts_of_any_quantities_never_panic(a in any::<u32>(), b in any::<u32>(), sku in "(tee|mug|cap|bag)") {
+            let cart = format!("{sku}:{a},{sku}:{b}");
+            let total = u64::from(a) + u64::from(b);
+            match parse_cart(&cart) {
+                Ok(lines) => prop_assert_eq!(u64::from(lines[0].quantity), total),
+                Err(e) => prop_assert!(total == 0 || total > u64::from(MAX_QUANTITY), "{e}"),
+            }
+        }
     }
 }

@@ -92,6 +92,7 @@ pub fn is_email(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn good() -> BillingDetails {
         BillingDetails {
@@ -128,5 +129,25 @@ mod tests {
         assert!(!is_email("@b.co"));
         assert!(!is_email("a@b..co"));
         assert!(!is_email("a@b@c.co"));
+    }
+
+    proptest! {
+        #[test]
+        fn accepted_details_are_bounded_and_printable(
+            name in "\\PC{0,120}|.{0,3}", city in "[a-zA-Z \\t\u{0}]{0,110}", country in ".{0,3}",
+            email in "[a-z@. ]{0,12}|[a-z]{1,250}@[a-z]{1,10}\\.[a-z]{2}",
+        ) {
+            let details = BillingDetails {
+                first_name: name.clone(), last_name: name.clone(), address_1: "1 Main St".into(), city,
+                country, email,
+            };
+            if let Ok(b) = details.validated() {
+                for field in [&b.first_name, &b.last_name, &b.address_1, &b.city] {
+                    prop_assert!(!field.is_empty() && field.chars().count() <= MAX_TEXT);
+                    prop_assert!(!field.chars().any(char::is_control));
+                }
+                prop_assert!(b.country.len() == 2 && b.email.len() <= 254 && is_email(&b.email));
+            }
+        }
     }
 }

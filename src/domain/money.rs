@@ -74,6 +74,14 @@ impl Currency {
         }
     }
 
+    /// The most minor-unit digits any accepted currency has.
+    pub const MAX_EXPONENT: u32 = 3;
+
+    /// An HTML `pattern` for an amount input that `Money::parse_major` reads in this currency.
+    pub fn amount_pattern(self) -> String {
+        amount_pattern(self.exponent())
+    }
+
     pub fn parse(code: &str) -> Result<Currency, MoneyError> {
         Currency::ALL
             .into_iter()
@@ -106,6 +114,11 @@ pub enum MoneyError {
     Overflow,
     #[error("currencies differ")]
     CurrencyMismatch,
+}
+
+/// An HTML `pattern` for an amount with at most `decimals` digits after its decimal point or comma.
+pub fn amount_pattern(decimals: u32) -> String {
+    if decimals == 0 { "[0-9]+".to_owned() } else { format!("[0-9]+([.,][0-9]{{1,{decimals}}})?") }
 }
 
 /// An amount of money: `minor` units (cents, yen, fils) of `currency`.
@@ -161,20 +174,26 @@ impl Money {
         if self.currency == other.currency { Ok(()) } else { Err(MoneyError::CurrencyMismatch) }
     }
 
-    /// Parses a major-unit amount typed by a person ("12.34", "12", "1,234.5") exactly, with no floats.
+    /// Parses a major-unit amount typed by a person, exactly and with no floats: digits, then at most one
+    /// decimal separator (a point, or the comma many people type) and at most the currency's exponent of digits
+    /// after it: "12.34", "12,34", "12". Anything else is refused rather than guessed: group separators
+    /// ("1,234.56", "1 000", "1_000"), two separators, signs, exponents. A refund of "1,2" is EUR 1.20 or an
+    /// error, never 12.00.
     pub fn parse_major(input: &str, currency: Currency) -> Result<Money, MoneyError> {
-        let cleaned: String = input.trim().chars().filter(|c| *c != ',' && *c != '_').collect();
-        if cleaned.starts_with('-') {
+        let input = input.trim();
+        if input.starts_with('-') {
             return Err(MoneyError::Negative);
         }
-        let (whole, frac) = match cleaned.split_once('.') {
-            Some((w, f)) => (w, f),
-            None => (cleaned.as_str(), ""),
+        let (whole, frac) = match input.split_once(['.', ',']) {
+            Some((w, f)) => (w, Some(f)),
+            None => (input, None),
         };
-        let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-        if (whole.is_empty() && frac.is_empty()) || !digits(whole) || !digits(frac) {
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        let frac_ok = frac.is_none_or(|f| !f.is_empty() && digits(f));
+        if (whole.is_empty() && frac.is_none()) || !digits(whole) || !frac_ok {
             return Err(MoneyError::Malformed);
         }
+        let frac = frac.unwrap_or_default();
         let exp = currency.exponent() as usize;
         if frac.len() > exp {
             return Err(MoneyError::TooPrecise);
@@ -251,7 +270,14 @@ mod tests {
         assert_eq!(usd("12.3"), Ok(1230));
         assert_eq!(usd("12"), Ok(1200));
         assert_eq!(usd(".5"), Ok(50));
-        assert_eq!(usd("1,234.56"), Ok(123456));
+        assert_eq!(usd("12,34"), Ok(1234), "a decimal comma");
+        assert_eq!(usd("1,2"), Ok(120));
+        assert_eq!(usd("1,234.56"), Err(MoneyError::Malformed), "a group separator");
+        assert_eq!(usd("1_0"), Err(MoneyError::Malformed));
+        assert_eq!(usd("1,,,"), Err(MoneyError::Malformed));
+        assert_eq!(usd("1."), Err(MoneyError::Malformed));
+        assert_eq!(usd("+1"), Err(MoneyError::Malformed));
+        assert_eq!(usd("1,234"), Err(MoneyError::TooPrecise), "a thousand to some, one to others: neither");
         assert_eq!(usd("0.1"), Ok(10));
         assert_eq!(usd("12.345"), Err(MoneyError::TooPrecise));
         assert_eq!(usd("-1"), Err(MoneyError::Negative));
@@ -274,13 +300,64 @@ mod tests {
         assert_eq!(Money::new(i64::MAX, Currency::USD).unwrap().checked_mul(2), Err(MoneyError::Overflow));
     }
 
+    #[test]
+    fn max_exponent_is_the_largest() {
+        assert_eq!(Currency::ALL.into_iter().map(Currency::exponent).max(), Some(Currency::MAX_EXPONENT));
+        assert_eq!(Currency::EUR.amount_pattern(), "[0-9]+([.,][0-9]{1,2})?");
+        assert_eq!(Currency::JPY.amount_pattern(), "[0-9]+");
+    }
+
+    fn currency() -> impl Strategy<Value = Currency> {
+        (0usize..Currency::ALL.len()).prop_map(|i| Currency::ALL[i])
+    }
+
     proptest! {
         #[test]
-        fn major_string_round_trips(minor in 0i64..1_000_000_000_000, idx in 0usize..Currency::ALL.len()) {
-            let c = Currency::ALL[idx];
+        fn formatting_then_parsing_round_trips(minor in 0i64..1_000_000_000_000_000, c in currency()) {
             let m = Money::new(minor, c).unwrap();
             prop_assert_eq!(Money::parse_major(&m.major_string(), c), Ok(m));
-            prop_assert_eq!(Money::parse_major(&m.to_string()[4..], c), Ok(m));
+            prop_assert_eq!(Money::parse_major(&m.major_string().replace('.', ","), c), Ok(m), "decimal comma");
+            // What people read ("USD 1,234.56") is grouped: it parses only below a thousand.
+            let shown = &m.to_string()[4..];
+            if minor < 1000 * 10i64.pow(c.exponent()) {
+                prop_assert_eq!(Money::parse_major(shown, c), Ok(m));
+            } else {
+                prop_assert!(Money::parse_major(shown, c).is_err(), "{}", shown);
+            }
+        }
+
+        #[test]
+        fn two_separators_never_parse(a in "[0-9]{0,6}", b in "[0-9]{0,4}", c in "[0-9]{0,4}",
+                                      s1 in "[.,]", s2 in "[.,]", cur in currency()) {
+            let typed = format!("{a}{s1}{b}{s2}{c}");
+            prop_assert!(Money::parse_major(&typed, cur).is_err(), "{}", typed);
+        }
+
+        #[test]
+        fn group_separators_never_parse(head in "[1-9][0-9]{0,2}", groups in prop::collection::vec("[0-9]{3}", 1..4),
+                                        sep in "[_ '\u{a0}]", cur in currency()) {
+            let typed = format!("{head}{sep}{}", groups.join(&sep));
+            prop_assert!(Money::parse_major(&typed, cur).is_err(), "{}", typed);
+            // Grouped with commas: two separators, or more decimals than the currency has, except one group
+            // in a three-decimal currency, where the comma is read as a decimal comma: less, never more.
+            let commas = format!("{head},{}", groups.join(","));
+            if let Ok(m) = Money::parse_major(&commas, cur) {
+                prop_assert!(groups.len() == 1 && cur.exponent() == 3 && m.minor() < 1_000_000);
+            }
+        }
+
+        #[test]
+        fn too_many_decimals_never_parse(whole in "[0-9]{1,6}", extra in 1usize..4, sep in "[.,]", cur in currency()) {
+            let frac = "5".repeat(cur.exponent() as usize + extra);
+            prop_assert_eq!(Money::parse_major(&format!("{whole}{sep}{frac}"), cur), Err(MoneyError::TooPrecise));
+        }
+
+        #[test]
+        fn any_text_is_an_exact_amount_or_an_error(typed in "\\PC{0,24}", cur in currency()) {
+            if let Ok(m) = Money::parse_major(&typed, cur) {
+                prop_assert!(m.minor() >= 0);
+                prop_assert!(typed.trim().bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b','), "{}", typed);
+            }
         }
 
         #[test]

@@ -1,5 +1,5 @@
-//! 3-D Secure results as Verifone's lookup and Cardinal's `payments.validated` report them, and the
-//! liability-shift rule of the Verifone guide.
+//! 3-D Secure results as Verifone's lookup and Cardinal's `payments.validated` report them, the
+//! liability-shift rule of the Verifone guide, and what the checkout does with a result.
 
 use super::card::CardBrand;
 use serde::{Deserialize, Serialize};
@@ -188,6 +188,90 @@ impl ThreeDsOutcome {
     }
 }
 
+/// Cardinal's `ActionCode` in `payments.validated`, as the 3DS service reads it from the challenge's JWT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActionCode {
+    /// Authenticated: the result may be used for the payment.
+    Success,
+    /// Nothing more to do, with no authentication (not enrolled, or a validation error).
+    NoAction,
+    /// The cardholder failed authentication.
+    Failure,
+    /// A service-level error, or the shopper cancelled (Songbird's 10011 "Canceled by user"; ERROR is `[I]`).
+    Error,
+}
+
+impl ActionCode {
+    pub const ALL: [ActionCode; 4] =
+        [ActionCode::Success, ActionCode::NoAction, ActionCode::Failure, ActionCode::Error];
+
+    /// The wire word; anything else (or nothing) is `None`.
+    pub fn parse(s: &str) -> Option<ActionCode> {
+        match s.trim() {
+            "SUCCESS" => Some(ActionCode::Success),
+            "NOACTION" => Some(ActionCode::NoAction),
+            "FAILURE" => Some(ActionCode::Failure),
+            "ERROR" => Some(ActionCode::Error),
+            _ => None,
+        }
+    }
+}
+
+/// Which answer a 3-D Secure result is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// The lookup's answer, before any challenge.
+    Lookup,
+    /// The validated result of a challenge the issuer required, with its action code (`None`: absent or unknown).
+    Challenge(Option<ActionCode>),
+}
+
+/// What the checkout does with a 3-D Secure result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// The issuer wants the shopper to prove it is them: show the challenge.
+    Challenge,
+    /// Authenticated and trusted: pay with this authentication; liability shifts to the issuer.
+    PayAuthenticated,
+    /// No trusted authentication, and no refusal: the merchant's policy decides (pay without its 3-D Secure
+    /// data and without a liability shift, or decline).
+    PolicyDecides,
+    /// Never pay, whatever the policy.
+    Refuse(Refusal),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The issuer said no (N, R) or the shopper failed the challenge.
+    NotAuthenticated,
+    /// A challenge was required and not passed: cancelled, errored, unavailable or inconclusive.
+    ChallengeNotPassed,
+}
+
+impl ThreeDsOutcome {
+    /// The checkout's one rule for a 3-D Secure result. Only a trusted Y or A (the Verifone guide's liability
+    /// rule: signature verified, issuer enrolled) pays with its authentication. A Y or A that cannot be trusted
+    /// is a result without a liability shift like any other: the policy decides. N and R never pay. Once a
+    /// challenge was required, only a passed one (SUCCESS with Y or A) may lead to a payment.
+    pub fn decide(&self, stage: Stage) -> Decision {
+        use {ActionCode::*, PaResStatus::*};
+        let trusted = self.liability_shift().is_shifted();
+        match (stage, self.pares_status) {
+            (_, Some(N | R)) => Decision::Refuse(Refusal::NotAuthenticated),
+            (Stage::Lookup, Some(C)) => Decision::Challenge,
+            (Stage::Lookup, Some(Y | A)) if trusted => Decision::PayAuthenticated,
+            (Stage::Lookup, Some(Y | A | U) | None) => Decision::PolicyDecides,
+            (Stage::Challenge(Some(Failure)), _) => Decision::Refuse(Refusal::NotAuthenticated),
+            (Stage::Challenge(Some(Success)), Some(Y | A)) if trusted => Decision::PayAuthenticated,
+            (Stage::Challenge(Some(Success)), Some(Y | A)) => Decision::PolicyDecides,
+            (Stage::Challenge(Some(Success | NoAction | Error) | None), Some(U | C) | None)
+            | (Stage::Challenge(Some(NoAction | Error) | None), Some(Y | A)) => {
+                Decision::Refuse(Refusal::ChallengeNotPassed)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,5 +373,100 @@ mod tests {
         }
         assert_eq!(Eci::parse("5"), None);
         assert_eq!(Eci::parse("05").unwrap().meaning(CardBrand::Mastercard), None);
+    }
+
+    /// The decision row by row: stage, enrolled, PAResStatus, SignatureVerification → what the checkout does.
+    #[test]
+    fn decision_table() {
+        use {ActionCode::*, Decision::*, Refusal::*};
+        let (e, p, s) = (Some(Enrolled::Y), |p| Some(p), Some(SignatureVerification::Y));
+        let lookup = Stage::Lookup;
+        let after = |a| Stage::Challenge(Some(a));
+        let rows = [
+            (lookup, e, p(PaResStatus::C), s, Challenge),
+            (lookup, e, p(PaResStatus::Y), s, PayAuthenticated),
+            (lookup, e, p(PaResStatus::A), s, PayAuthenticated),
+            (lookup, e, p(PaResStatus::Y), Some(SignatureVerification::N), PolicyDecides),
+            (lookup, e, p(PaResStatus::A), None, PolicyDecides),
+            (lookup, Some(Enrolled::B), p(PaResStatus::Y), s, PolicyDecides),
+            (lookup, None, p(PaResStatus::Y), s, PolicyDecides),
+            (lookup, e, p(PaResStatus::U), s, PolicyDecides),
+            (lookup, Some(Enrolled::U), None, None, PolicyDecides),
+            (lookup, e, p(PaResStatus::N), s, Refuse(NotAuthenticated)),
+            (lookup, e, p(PaResStatus::R), s, Refuse(NotAuthenticated)),
+            (after(Success), e, p(PaResStatus::Y), s, PayAuthenticated),
+            (after(Success), e, p(PaResStatus::A), s, PayAuthenticated),
+            (after(Success), e, p(PaResStatus::Y), Some(SignatureVerification::N), PolicyDecides),
+            (after(Success), Some(Enrolled::N), p(PaResStatus::Y), s, PolicyDecides),
+            (after(Success), e, p(PaResStatus::U), s, Refuse(ChallengeNotPassed)),
+            (after(Success), e, p(PaResStatus::C), s, Refuse(ChallengeNotPassed)),
+            (after(Failure), e, p(PaResStatus::N), s, Refuse(NotAuthenticated)),
+            (after(Failure), e, p(PaResStatus::Y), s, Refuse(NotAuthenticated)),
+            (after(NoAction), e, p(PaResStatus::U), s, Refuse(ChallengeNotPassed)),
+            (after(NoAction), e, p(PaResStatus::Y), s, Refuse(ChallengeNotPassed)),
+            (after(Error), e, p(PaResStatus::U), None, Refuse(ChallengeNotPassed)),
+            // Songbird's "Canceled by user": ERROR, PAResStatus still C or blank.
+            (after(Error), e, p(PaResStatus::C), None, Refuse(ChallengeNotPassed)),
+            (after(Error), e, None, None, Refuse(ChallengeNotPassed)),
+            (after(Error), e, p(PaResStatus::R), None, Refuse(NotAuthenticated)),
+            (Stage::Challenge(None), e, p(PaResStatus::Y), s, Refuse(ChallengeNotPassed)),
+        ];
+        for (stage, enrolled, pares, sig, expected) in rows {
+            let outcome = ThreeDsOutcome { enrolled, pares_status: pares, signature_verification: sig, eci: None };
+            assert_eq!(outcome.decide(stage), expected, "{stage:?} {enrolled:?} {pares:?} {sig:?}");
+        }
+    }
+
+    /// Every stage × enrolled × PAResStatus × SignatureVerification keeps the rules that guard the money.
+    #[test]
+    fn no_combination_pays_what_it_must_not() {
+        let stages: Vec<Stage> =
+            std::iter::once(Stage::Lookup).chain(all(&ActionCode::ALL).into_iter().map(Stage::Challenge)).collect();
+        let mut count = 0;
+        for stage in stages {
+            for enrolled in all(Enrolled::ALL) {
+                for pares in all(PaResStatus::ALL) {
+                    for sig in all(SignatureVerification::ALL) {
+                        count += 1;
+                        let outcome =
+                            ThreeDsOutcome { enrolled, pares_status: pares, signature_verification: sig, eci: None };
+                        let decision = outcome.decide(stage);
+                        let label = format!("{stage:?} {enrolled:?} {pares:?} {sig:?}: {decision:?}");
+                        let passed_challenge = matches!(stage, Stage::Challenge(Some(ActionCode::Success)))
+                            && matches!(pares, Some(PaResStatus::Y | PaResStatus::A));
+                        // Paying with an authentication is exactly a liability shift, at the lookup or after a
+                        // passed challenge.
+                        let pays_authenticated = decision == Decision::PayAuthenticated;
+                        let shifted = outcome.liability_shift().is_shifted();
+                        assert_eq!(
+                            pays_authenticated,
+                            shifted && (stage == Stage::Lookup || passed_challenge),
+                            "{label}"
+                        );
+                        if pares.is_some_and(PaResStatus::forbids_authorization) {
+                            assert_eq!(decision, Decision::Refuse(Refusal::NotAuthenticated), "{label}");
+                        }
+                        if matches!(stage, Stage::Challenge(_)) && !passed_challenge {
+                            assert!(matches!(decision, Decision::Refuse(_)), "{label}");
+                        }
+                        assert_eq!(
+                            decision == Decision::Challenge,
+                            stage == Stage::Lookup && pares == Some(PaResStatus::C),
+                            "{label}"
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(count, 6 * 5 * 7 * 3);
+    }
+
+    #[test]
+    fn action_codes_parse_and_unknown_is_none() {
+        for (word, code) in ["SUCCESS", "NOACTION", "FAILURE", "ERROR"].into_iter().zip(ActionCode::ALL) {
+            assert_eq!(ActionCode::parse(word), Some(code));
+        }
+        assert_eq!(ActionCode::parse("success"), None);
+        assert_eq!(ActionCode::parse(""), None);
     }
 }

@@ -5,13 +5,16 @@
 
 pub use crate::api::checkout::NextStep;
 use crate::domain::{
-    card::{CardBrand, CardSummary, Expiry},
+    card::{CardBrand, CardSummary},
     catalog::{self, CartLine},
     customer::{BillingDetails, FieldError},
     status::PaymentStatus,
-    threeds::{Enrolled, PaResStatus, SignatureVerification, ThreeDsOutcome},
+    threeds::{
+        ActionCode, Decision, Eci, Enrolled, PaResStatus, Refusal, SignatureVerification, Stage, ThreeDsOutcome,
+    },
 };
 use crate::server::{
+    clock::today,
     config::{Settings, ThreeDsPolicy},
     db::{
         self,
@@ -23,6 +26,7 @@ use crate::server::{
         verifone::{TxnOutcome, VerifoneClient, wire},
     },
 };
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 pub struct PlaceOrder {
@@ -68,6 +72,7 @@ mod reason {
     pub const AUTHORIZED: &str = "Your payment was authorized; you will be charged when the order ships.";
     pub const NOT_AUTHENTICATED: &str =
         "Your bank did not confirm it was you, so the payment was not made. You have not been charged.";
+    pub const CHALLENGE_NOT_PASSED: &str = "The check with your bank was not completed, so the payment was not made. You have not been charged. Try again or use another card.";
     pub const NO_3DS: &str = "We could not confirm the payment with your bank, so it was not made. You have not been charged. Try again or use another card.";
     pub const MISMATCH: &str =
         "The bank's confirmation did not match this order, so the payment was not made. You have not been charged.";
@@ -91,17 +96,17 @@ fn decline_reason(code: Option<&str>) -> String {
 impl Checkout<'_> {
     pub async fn place_order(&self, input: PlaceOrder) -> Result<NextStep, CheckoutError> {
         let billing = input.billing.clone().validated().map_err(CheckoutError::Invalid)?;
-        check_card_summary(&input.card)?;
-        if input.session_id.trim().is_empty() || input.encrypted_card.trim().is_empty() {
-            return Err(CheckoutError::Invalid(vec![FieldError::new(
-                "card_number",
-                "the card could not be prepared; reload the page",
-            )]));
+        let card = input.card.clone().validated(today()).map_err(|e| CheckoutError::Invalid(vec![e]))?;
+        if uuid::Uuid::parse_str(&input.checkout_key).is_err() {
+            return Err(invalid("checkout_key", "this checkout has expired; reload the page"));
+        }
+        if !is_token(&input.session_id, MAX_SESSION_ID) || !is_token(&input.encrypted_card, MAX_ENCRYPTED_CARD) {
+            return Err(invalid("card_number", CARD_NOT_PREPARED));
         }
         let quote = catalog::quote(&input.cart, self.settings.shop.currency)
             .map_err(|e| CheckoutError::Invalid(vec![FieldError::new("cart", e.to_string())]))?;
         if let Some(order_id) = orders::by_checkout_key(self.pool, &input.checkout_key).await? {
-            return Ok(NextStep::Done { order_id });
+            return self.replayed(order_id).await;
         }
         let capture_mode = if self.settings.shop.pre_auth { CaptureMode::PreAuth } else { CaptureMode::Sale };
         let mut tx = db::begin_write(self.pool).await?;
@@ -110,7 +115,7 @@ impl Checkout<'_> {
             merchant_reference: format!("CO-{}", &uuid::Uuid::new_v4().simple().to_string()[..12].to_uppercase()),
             amount: quote.total,
             billing: billing.clone(),
-            card: Some(input.card.clone()),
+            card: Some(card),
             provider: Provider::Verifone,
             capture_mode,
         };
@@ -121,7 +126,7 @@ impl Checkout<'_> {
                 drop(tx);
                 let id =
                     orders::by_checkout_key(self.pool, &input.checkout_key).await?.ok_or(CheckoutError::NotFound)?;
-                return Ok(NextStep::Done { order_id: id });
+                return self.replayed(id).await;
             }
             Err(e) => return Err(e.into()),
         };
@@ -174,10 +179,10 @@ impl Checkout<'_> {
             acs_transaction_id: l.acs_transaction_id.clone(),
             ds_transaction_id: l.ds_transaction_id.clone(),
             threeds_version: l.threeds_version.clone(),
-            enrolled: l.enrolled.clone(),
-            pares_status: l.pares_status.clone(),
-            signature_verification: l.signature_verification.clone(),
-            eci_flag: l.eci_flag.clone(),
+            enrolled: enrolled.map(|e| e.to_string()),
+            pares_status: pares.map(|p| p.to_string()),
+            signature_verification: known_signature(l.signature_verification.as_deref()),
+            eci_flag: known_eci(l.eci_flag.as_deref()),
             cavv_present: l.cavv.as_deref().is_some_and(|c| !c.is_empty()),
             challenge_required: l.challenge_required.clone(),
             status_reason: l.status_reason.clone(),
@@ -189,44 +194,69 @@ impl Checkout<'_> {
         let mut tx = db::begin_write(self.pool).await?;
         payments::insert_threeds(&mut tx, ctx.order_id, &row).await?;
         orders::append_event(&mut tx, ctx.order_id, "lookup_answered", &json!(row)).await?;
-        match pares {
-            Some(PaResStatus::C) => {
-                let (Some(acs_url), Some(payload), Some(transaction_id)) = (l.acs_url, l.payload, l.transaction_id)
-                else {
-                    return self.conclude(tx, ctx.order_id, PaymentStatus::Failed, reason::FAILED).await;
-                };
-                orders::append_event(
-                    &mut tx,
-                    ctx.order_id,
-                    "challenge_started",
-                    &json!({"transaction_id": transaction_id}),
-                )
-                .await?;
+        let challenge = match (l.acs_url, l.payload, l.transaction_id) {
+            (Some(acs_url), Some(payload), Some(transaction_id)) => {
+                Some(Challenge { acs_url, payload, transaction_id })
+            }
+            _ => None,
+        };
+        let threed = wire::ThreedAuthentication {
+            eci_flag: l.eci_flag,
+            enrolled: l.enrolled,
+            cavv: l.cavv,
+            pares_status: l.pares_status,
+            threeds_version: l.threeds_version,
+            ds_transaction_id: l.ds_transaction_id,
+            signature_verification: l.signature_verification,
+            error_desc: l.error_desc,
+            error_no: l.error_no,
+        };
+        self.follow(ctx, tx, outcome.decide(Stage::Lookup), threed, challenge).await
+    }
+
+    /// Does what the 3-D Secure decision says, continuing the caller's open transaction (which holds the
+    /// result's record): waits for the challenge (keeping it and the card until the shopper is back), pays with
+    /// the authentication (the answer and the payment's intent share one commit), leaves it to the policy, or
+    /// declines. A challenge the issuer asked for without the means to run it fails the order.
+    async fn follow(
+        &self,
+        ctx: &PayContext<'_>,
+        mut tx: db::Tx,
+        decision: Decision,
+        threed: wire::ThreedAuthentication,
+        challenge: Option<Challenge>,
+    ) -> Result<NextStep, CheckoutError> {
+        match (decision, challenge) {
+            (Decision::Challenge, Some(challenge)) => {
+                let event = json!({"transaction_id": challenge.transaction_id});
+                let awaiting = Awaiting { challenge, encrypted_card: ctx.encrypted_card.to_owned() };
+                orders::set_awaiting(&mut tx, ctx.order_id, &json!(awaiting).to_string()).await?;
+                orders::append_event(&mut tx, ctx.order_id, "challenge_started", &event).await?;
                 tx.commit().await?;
-                Ok(NextStep::Challenge { order_id: ctx.order_id.to_owned(), acs_url, payload, transaction_id })
+                Ok(awaiting.challenge.step(ctx.order_id))
             }
-            Some(PaResStatus::Y | PaResStatus::A) => {
-                // The lookup's answer and the payment's intent share one commit.
-                let threed = wire::ThreedAuthentication {
-                    eci_flag: l.eci_flag,
-                    enrolled: l.enrolled,
-                    cavv: l.cavv,
-                    pares_status: l.pares_status,
-                    threeds_version: l.threeds_version,
-                    ds_transaction_id: l.ds_transaction_id,
-                    signature_verification: l.signature_verification,
-                    error_desc: l.error_desc,
-                    error_no: l.error_no,
-                };
-                self.pay(ctx, Some(threed), Some(tx)).await
-            }
-            Some(PaResStatus::N | PaResStatus::R) => {
-                self.conclude(tx, ctx.order_id, PaymentStatus::Declined, reason::NOT_AUTHENTICATED).await
-            }
-            Some(PaResStatus::U) | None => {
+            (Decision::Challenge, None) => self.conclude(tx, ctx.order_id, PaymentStatus::Failed, reason::FAILED).await,
+            (Decision::PayAuthenticated, _) => self.pay(ctx, Some(threed), Some(tx)).await,
+            (Decision::PolicyDecides, _) => {
                 tx.commit().await?;
                 self.without_authentication(ctx).await
             }
+            (Decision::Refuse(why), _) => {
+                let why = match why {
+                    Refusal::NotAuthenticated => reason::NOT_AUTHENTICATED,
+                    Refusal::ChallengeNotPassed => reason::CHALLENGE_NOT_PASSED,
+                };
+                self.conclude(tx, ctx.order_id, PaymentStatus::Declined, why).await
+            }
+        }
+    }
+
+    /// A submit repeated with a checkout key that has its order (a double click, a retried request) gets what
+    /// the first one got: the pending challenge while the order waits for it, otherwise the order.
+    async fn replayed(&self, order_id: String) -> Result<NextStep, CheckoutError> {
+        match orders::awaiting(self.pool, &order_id).await? {
+            Some(stored) => Ok(Awaiting::parse(&stored)?.challenge.step(&order_id)),
+            None => Ok(NextStep::Done { order_id }),
         }
     }
 
@@ -244,7 +274,8 @@ impl Checkout<'_> {
         Ok(NextStep::Done { order_id: order_id.to_owned() })
     }
 
-    /// 3-D Secure gave no answer (U, B, errors, timeouts): the merchant's policy decides.
+    /// No trusted 3-D Secure answer (U, B, errors, timeouts, a Y or A that cannot be trusted): the merchant's
+    /// policy decides, and a payment it allows carries no 3-D Secure data.
     async fn without_authentication(&self, ctx: &PayContext<'_>) -> Result<NextStep, CheckoutError> {
         match self.settings.shop.threeds_policy {
             ThreeDsPolicy::Decline => {
@@ -255,28 +286,34 @@ impl Checkout<'_> {
         }
     }
 
-    /// After the challenge: the JWT from `payments.validated`, checked by the 3DS service, decides.
-    pub async fn complete_challenge(
-        &self,
-        order_id: &str,
-        jwt: &str,
-        encrypted_card: &str,
-    ) -> Result<NextStep, CheckoutError> {
-        let order = orders::get(self.pool, order_id).await.map_err(|e| match e {
+    /// After the challenge: the JWT from `payments.validated`, checked by the 3DS service, decides, and the
+    /// payment uses the card the lookup authenticated, kept with the order (never one sent with the answer).
+    /// The first completion takes what the order waits with, so it alone resumes the order; a concurrent,
+    /// replayed or late one is told where the order is.
+    pub async fn complete_challenge(&self, order_id: &str, jwt: &str) -> Result<NextStep, CheckoutError> {
+        if !is_token(jwt, MAX_JWT) {
+            return Err(invalid("challenge", "the bank's answer could not be read; try again"));
+        }
+        let mut tx = db::begin_write(self.pool).await?;
+        let order = orders::get_locked(&mut tx, order_id).await.map_err(|e| match e {
             OrderError::NotFound => CheckoutError::NotFound,
             other => other.into(),
         })?;
-        if order.status != PaymentStatus::Authenticating {
-            // A replayed or late completion: the order has moved on; show where it is.
-            return Ok(NextStep::Done { order_id: order.id });
-        }
-        let lookup =
-            payments::latest_threeds(self.pool, order_id).await?.filter(|r| r.pares_status.as_deref() == Some("C"));
-        let Some(lookup) = lookup else {
-            return Err(CheckoutError::Conflict("this order is not waiting for a challenge".into()));
+        let taken = match order.status {
+            PaymentStatus::Authenticating => orders::take_awaiting(&mut tx, order_id).await?,
+            _ => None,
         };
-        let ctx =
-            PayContext { order_id, brand: order.card.as_ref().map_or(CardBrand::Visa, |c| c.brand), encrypted_card };
+        let Some(taken) = taken else {
+            drop(tx);
+            return self.where_it_is(order).await;
+        };
+        tx.commit().await?;
+        let awaiting = Awaiting::parse(&taken)?;
+        let ctx = PayContext {
+            order_id,
+            brand: order.card.as_ref().map_or(CardBrand::Visa, |c| c.brand),
+            encrypted_card: &awaiting.encrypted_card,
+        };
         let v = match self.verifone.validate_jwt(jwt).await {
             Ok(v) => v,
             Err(e) => {
@@ -291,10 +328,12 @@ impl Checkout<'_> {
                 return self.conclude(tx, order_id, PaymentStatus::Failed, reason::MISMATCH).await;
             }
         };
-        let belongs = v.transaction_id == lookup.transaction_id
+        // Nothing is recorded while the order waits: its latest 3-D Secure answer is the lookup's.
+        let lookup_enrolled = payments::latest_threeds(self.pool, order_id).await?.and_then(|r| r.enrolled);
+        let belongs = v.transaction_id.as_deref() == Some(awaiting.challenge.transaction_id.as_str())
             && v.amount == Some(order.amount.minor())
             && v.currency_code.as_deref() == Some(order.amount.currency().code());
-        let enrolled = lookup.enrolled.as_deref().and_then(Enrolled::parse);
+        let enrolled = lookup_enrolled.as_deref().and_then(Enrolled::parse);
         let pares = v.pares_status.as_deref().and_then(PaResStatus::parse);
         let outcome = outcome(enrolled, pares, v.signature_verification.as_deref());
         let row = ThreeDsRow {
@@ -303,10 +342,10 @@ impl Checkout<'_> {
             transaction_id: v.transaction_id.clone(),
             ds_transaction_id: v.ds_transaction_id.clone(),
             threeds_version: v.threeds_version.clone(),
-            enrolled: lookup.enrolled.clone(),
-            pares_status: v.pares_status.clone(),
-            signature_verification: v.signature_verification.clone(),
-            eci_flag: v.eci_flag.clone(),
+            enrolled: enrolled.map(|e| e.to_string()),
+            pares_status: pares.map(|p| p.to_string()),
+            signature_verification: known_signature(v.signature_verification.as_deref()),
+            eci_flag: known_eci(v.eci_flag.as_deref()),
             cavv_present: v.cavv.as_deref().is_some_and(|c| !c.is_empty()),
             action_code: v.action_code.clone(),
             error_no: v.error_number.as_ref().map(|n| n.to_string().trim_matches('"').to_owned()),
@@ -320,28 +359,31 @@ impl Checkout<'_> {
         if !belongs || v.valid == Some(false) {
             return self.conclude(tx, order_id, PaymentStatus::Failed, reason::MISMATCH).await;
         }
-        tx.commit().await?;
-        match (v.action_code.as_deref(), pares) {
-            (Some("SUCCESS"), Some(PaResStatus::Y | PaResStatus::A)) => {
-                let threed = wire::ThreedAuthentication {
-                    eci_flag: v.eci_flag,
-                    enrolled: lookup.enrolled,
-                    cavv: v.cavv,
-                    pares_status: v.pares_status,
-                    threeds_version: v.threeds_version,
-                    ds_transaction_id: v.ds_transaction_id,
-                    signature_verification: v.signature_verification,
-                    error_desc: v.error_description,
-                    error_no: Some("0".into()),
-                };
-                self.pay(&ctx, Some(threed), None).await
+        let stage = Stage::Challenge(v.action_code.as_deref().and_then(ActionCode::parse));
+        let threed = wire::ThreedAuthentication {
+            eci_flag: v.eci_flag,
+            enrolled: lookup_enrolled,
+            cavv: v.cavv,
+            pares_status: v.pares_status,
+            threeds_version: v.threeds_version,
+            ds_transaction_id: v.ds_transaction_id,
+            signature_verification: v.signature_verification,
+            error_desc: v.error_description,
+            error_no: Some("0".into()),
+        };
+        self.follow(&ctx, tx, outcome.decide(stage), threed, None).await
+    }
+
+    /// A completion that does not resume the order is told where the order is: it has moved on, or another
+    /// completion is resuming it. One for an order that never waited for a challenge is a conflict.
+    async fn where_it_is(&self, order: orders::Order) -> Result<NextStep, CheckoutError> {
+        if order.status == PaymentStatus::Authenticating {
+            let answers = payments::all_threeds(self.pool, &order.id).await?;
+            if !answers.iter().any(|r| r.stage == "lookup" && r.pares_status.as_deref() == Some("C")) {
+                return Err(CheckoutError::Conflict("this order is not waiting for a challenge".into()));
             }
-            (_, Some(PaResStatus::N | PaResStatus::R)) | (Some("FAILURE"), _) => {
-                let tx = db::begin_write(self.pool).await?;
-                self.conclude(tx, order_id, PaymentStatus::Declined, reason::NOT_AUTHENTICATED).await
-            }
-            _ => self.without_authentication(&ctx).await,
         }
+        Ok(NextStep::Done { order_id: order.id })
     }
 
     /// Authorizes (and for a sale, captures) once: the attempt and its idempotency key are stored first, in
@@ -514,16 +556,23 @@ impl Checkout<'_> {
         .await
     }
 
-    /// Expires checkouts the shopper left (e.g. a tab closed mid-challenge).
+    /// Expires checkouts the shopper left (e.g. a tab closed mid-challenge). One that cannot be expired is
+    /// logged and left for the next sweep; the others are expired all the same.
     pub async fn expire_abandoned(&self) -> Result<usize, CheckoutError> {
         let cutoff = db::now_ms() - self.settings.shop.abandon_after_minutes * 60_000;
-        let ids = orders::abandoned(self.pool, cutoff).await?;
-        for id in &ids {
-            let mut tx = db::begin_write(self.pool).await?;
-            orders::finish(&mut tx, id, PaymentStatus::Expired, reason::EXPIRED).await?;
-            tx.commit().await?;
+        let mut expired = 0;
+        for id in orders::abandoned(self.pool, cutoff).await? {
+            let expire = async {
+                let mut tx = db::begin_write(self.pool).await?;
+                orders::finish(&mut tx, &id, PaymentStatus::Expired, reason::EXPIRED).await?;
+                tx.commit().await.map_err(OrderError::from)
+            };
+            match expire.await {
+                Ok(()) => expired += 1,
+                Err(e) => tracing::warn!(order_id = %id, error = %e, "expiring an abandoned checkout failed"),
+            }
         }
-        Ok(ids.len())
+        Ok(expired)
     }
 }
 
@@ -531,6 +580,41 @@ struct PayContext<'a> {
     order_id: &'a str,
     brand: CardBrand,
     encrypted_card: &'a str,
+}
+
+/// The issuer's challenge as the shopper is given it.
+#[derive(Serialize, Deserialize)]
+struct Challenge {
+    acs_url: String,
+    payload: String,
+    transaction_id: String,
+}
+
+impl Challenge {
+    fn step(&self, order_id: &str) -> NextStep {
+        NextStep::Challenge {
+            order_id: order_id.to_owned(),
+            acs_url: self.acs_url.clone(),
+            payload: self.payload.clone(),
+            transaction_id: self.transaction_id.clone(),
+        }
+    }
+}
+
+/// What an order waiting for its challenge keeps (`orders.awaiting`) until the shopper is back, and no longer.
+#[derive(Serialize, Deserialize)]
+struct Awaiting {
+    /// Given again to a retried submit.
+    challenge: Challenge,
+    /// The card the lookup authenticated, encrypted to the provider: the only card the payment after the
+    /// challenge may use.
+    encrypted_card: String,
+}
+
+impl Awaiting {
+    fn parse(stored: &str) -> Result<Awaiting, OrderError> {
+        serde_json::from_str(stored).map_err(|_| OrderError::Corrupt("awaiting"))
+    }
 }
 
 fn outcome(enrolled: Option<Enrolled>, pares: Option<PaResStatus>, sig: Option<&str>) -> ThreeDsOutcome {
@@ -542,20 +626,58 @@ fn outcome(enrolled: Option<Enrolled>, pares: Option<PaResStatus>, sig: Option<&
     }
 }
 
-/// The card summary the browser sends must look like one (brand matching the first six, digits only) and
-/// the expiry must not have passed: the checks of the browser, again. The number itself only the provider sees.
-fn check_card_summary(c: &CardSummary) -> Result<(), CheckoutError> {
-    let digits = |s: &str, n: usize| s.len() == n && s.chars().all(|c| c.is_ascii_digit());
-    let brand_ok = CardBrand::from_prefix(&c.bin6) == Some(c.brand);
-    if !digits(&c.bin6, 6) || !digits(&c.last4, 4) || !brand_ok {
-        return Err(CheckoutError::Invalid(vec![FieldError::new("card_number", "check the card number")]));
-    }
-    if let Err(e) = Expiry::new(c.expiry_month, c.expiry_year, crate::server::clock::today()) {
-        return Err(CheckoutError::Invalid(vec![FieldError::new("expiry", e.to_string())]));
-    }
-    Ok(())
+/// Bounds of the browser SDKs' tokens, far above any real one: nothing unbounded is stored or sent on.
+const MAX_SESSION_ID: usize = 128;
+const MAX_ENCRYPTED_CARD: usize = 16 * 1024;
+const MAX_JWT: usize = 8 * 1024;
+const CARD_NOT_PREPARED: &str = "the card could not be prepared; reload the page";
+
+/// A token from a browser SDK (Cardinal's session id, its JWT, verifone.js's encrypted card): present, at
+/// most `max` bytes, printable ASCII without spaces (base64, base64url, dots, dashes, underscores).
+fn is_token(value: &str, max: usize) -> bool {
+    !value.is_empty() && value.len() <= max && value.bytes().all(|b| b.is_ascii_graphic())
+}
+
+fn invalid(field: &str, message: &str) -> CheckoutError {
+    CheckoutError::Invalid(vec![FieldError::new(field, message)])
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn tokens_of_the_browser_sdks_pass() {
+        assert!(is_token("0_6f1c2f5e-5d0e-4c52-9f0a-3c2e4f5a6b7c", MAX_SESSION_ID));
+        assert!(is_token("eyJhbGciOiJIUzI1NiJ9.eyJqdGkiOiIxIn0.c2lnbmF0dXJl", MAX_JWT));
+        assert!(is_token("LS0tLS1CRUdJTiBQR1AgTUVTU0FHRS0tLS0tCg==", MAX_ENCRYPTED_CARD));
+        assert!(!is_token("", MAX_JWT));
+        assert!(!is_token("a b", MAX_JWT));
+        assert!(!is_token(&"a".repeat(MAX_SESSION_ID + 1), MAX_SESSION_ID));
+    }
+
+    proptest! {
+        #[test]
+        fn a_token_is_bounded_and_printable(value in "\\PC{0,40}|[!-~]{0,200}", max in 0usize..150) {
+            if is_token(&value, max) {
+                prop_assert!(!value.is_empty() && value.len() <= max);
+                prop_assert!(value.bytes().all(|b| (0x21..=0x7e).contains(&b)));
+            }
+        }
+    }
+}
+
+// The database keeps only 3-D Secure values the domain knows: a blank or unknown letter from a provider (a
+// cancelled challenge has no PAResStatus) is stored as none rather than failing the write after the call.
+fn known_signature(s: Option<&str>) -> Option<String> {
+    s.and_then(SignatureVerification::parse).map(|v| v.to_string())
+}
+
+fn known_eci(s: Option<&str>) -> Option<String> {
+    s.and_then(Eci::parse).map(|e| e.code().to_owned())
 }

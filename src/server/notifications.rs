@@ -28,6 +28,8 @@ use sha2::Sha256;
 pub const SIGNATURE_HEADER: &str = "x-vfi-signature";
 /// Older (or further in the future) signatures are refused, so a captured delivery cannot be replayed later.
 const TOLERANCE_SECS: i64 = 300;
+/// Far above any real event; what an event carries is stored, so it is bounded.
+const MAX_BODY_LEN: usize = 64 * 1024;
 
 #[derive(Deserialize)]
 struct Envelope {
@@ -39,6 +41,9 @@ struct Envelope {
 
 /// `POST /notifications/verifone`.
 pub async fn verifone(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> (StatusCode, Json<Value>) {
+    if body.len() > MAX_BODY_LEN {
+        return (StatusCode::PAYLOAD_TOO_LARGE, Json(json!({"error": "body is too large"})));
+    }
     let secret = state.settings.verifone.notification_secret.expose_secret().as_bytes().to_vec();
     let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if let Err(why) = verify(&secret, signature, &body, db::now_ms() / 1000) {
@@ -48,6 +53,7 @@ pub async fn verifone(State(state): State<AppState>, headers: HeaderMap, body: B
     let Ok(envelope) = serde_json::from_slice::<Envelope>(&body) else {
         return (StatusCode::BAD_REQUEST, Json(json!({"error": "body is not a transaction event"})));
     };
+
     match receive(&state, envelope).await {
         Ok(outcome) => (StatusCode::OK, Json(json!({"status": outcome}))),
         Err(e) => {
@@ -135,11 +141,15 @@ async fn apply_external(
     if payments::action_in_flight(tx, &order.id).await? || payments::transaction_recorded(tx, kind, &n.data.id).await? {
         return Ok(());
     }
-    let amount = n.data.amount.and_then(|a| Money::new(a, order.amount.currency()).ok());
-    let amount = match actions::check(order, action, amount) {
+    // The event says how much moved; without a valid amount it is refused, never taken as "all that remains".
+    let amount = match n.data.amount.map(|a| Money::new(a, order.amount.currency())) {
+        Some(Ok(a)) => actions::check(order, action, Some(a)),
+        _ => Err(actions::ActionError::Refused("the event has no valid amount".into())),
+    };
+    let amount = match amount {
         Ok(a) => a,
         Err(e) => {
-            let details = json!({"event": n.event, "reason": e.to_string()});
+            let details = json!({"event": n.event, "reason": e.to_string(), "amount": n.data.amount});
             return orders::append_event(tx, &order.id, "notification_not_applied", &details).await;
         }
     };

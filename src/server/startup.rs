@@ -128,7 +128,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
     with_security_headers(router)
         .layer(axum::middleware::from_fn(telemetry::server_timing))
-        .layer(axum::middleware::from_fn(same_origin_api))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), same_origin_api))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(telemetry::request_span)
@@ -142,27 +142,42 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// CSRF defence for server functions and back-office forms: a browser's cross-site POST (its Origin or
-/// Sec-Fetch-Site says so) is refused before it reaches one. State-changing server functions also take JSON
+/// Sec-Fetch-Site says so) is refused before it reaches one. The Origin is compared with `PUBLIC_URL`'s, not
+/// with the Host header, which a reverse proxy may rewrite. State-changing server functions also take JSON
 /// only, which a cross-site form cannot send, and the merchant's session cookie is SameSite=Lax.
-async fn same_origin_api(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn same_origin_api(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     use axum::{
         http::{Method, StatusCode, header},
         response::IntoResponse,
     };
     let headers = request.headers();
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let origin_host = headers
+    let ours = origin_of(&state.settings.public_url);
+    let foreign_origin = headers
         .get(header::ORIGIN)
-        .and_then(|o| o.to_str().ok())
-        .map(|o| o.split_once("://").map_or(o, |(_, rest)| rest));
+        .is_some_and(|o| o.to_str().ok().and_then(origin_of).is_none_or(|o| Some(o) != ours));
     let cross_site = headers.get("sec-fetch-site").is_some_and(|v| v == "cross-site");
-    let foreign_origin = origin_host.is_some_and(|o| Some(o) != host);
     let path = request.uri().path();
     let guarded = path.starts_with("/api/") || path.starts_with("/merchant/");
     if request.method() == Method::POST && guarded && (cross_site || foreign_origin) {
         return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
     }
     next.run(request).await
+}
+
+/// A URL's origin as browsers send it: `scheme://host[:port]`, lower case, without the scheme's default port.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().filter(|a| !a.is_empty())?.to_ascii_lowercase();
+    let scheme = scheme.to_ascii_lowercase();
+    let authority = match (scheme.as_str(), authority.rsplit_once(':')) {
+        ("http", Some((host, "80"))) | ("https", Some((host, "443"))) => host.to_owned(),
+        _ => authority,
+    };
+    Some(format!("{scheme}://{authority}"))
 }
 
 /// Headers every response carries. The payment page's Content-Security-Policy is set where it is served.
@@ -227,4 +242,19 @@ async fn create_merchant(settings: &Settings, email: Option<&str>) -> Result<(),
     merchant::auth::create_user(&pool, email, &password).await?;
     println!("Merchant user {email} can now sign in at {}/merchant/sign-in", settings.public_url);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_compared_as_browsers_send_them() {
+        assert_eq!(origin_of("https://Shop.Example.com/").as_deref(), Some("https://shop.example.com"));
+        assert_eq!(origin_of("https://shop.example.com:443/checkout").as_deref(), Some("https://shop.example.com"));
+        assert_eq!(origin_of("http://127.0.0.1:3000").as_deref(), Some("http://127.0.0.1:3000"));
+        assert_eq!(origin_of("http://[::1]:80").as_deref(), Some("http://[::1]"));
+        assert_eq!(origin_of("null"), None);
+        assert_eq!(origin_of("https://"), None);
+    }
 }

@@ -11,6 +11,8 @@ pub struct Shopper<'a> {
 
 pub struct Placed {
     pub start: Value,
+    /// What `place_order` was sent (to send it again).
+    pub input: Value,
     pub next: Value,
     pub encrypted_card: String,
 }
@@ -50,11 +52,19 @@ impl<'a> Shopper<'a> {
         });
         let (status, next) = self.call("checkout/place", json!({"input": input})).await;
         assert_eq!(status, 200, "{next}");
-        Placed { start, next, encrypted_card }
+        Placed { start, input, next, encrypted_card }
     }
 
-    /// Answers the challenge on the issuer's page and sends the JWT back; returns the order id.
+    /// Answers the challenge on the issuer's page and sends the JWT back; returns what the server says next.
     pub async fn challenge(&self, placed: &Placed, action: &str, code: &str) -> Value {
+        let jwt = self.bank_answer(placed, action, code).await;
+        let (status, next) = self.complete(placed, &jwt).await;
+        assert_eq!(status, 200, "{next}");
+        next
+    }
+
+    /// Answers the challenge on the issuer's page; returns the JWT `payments.validated` hands the page.
+    pub async fn bank_answer(&self, placed: &Placed, action: &str, code: &str) -> String {
         let c = &placed.next["Challenge"];
         let lookup = json!({
             "acs_url": c["acs_url"], "payload": c["payload"], "transaction_id": c["transaction_id"],
@@ -62,14 +72,13 @@ impl<'a> Shopper<'a> {
         });
         self.sb.answer_challenge(&lookup, action, code).await;
         let validated = self.sb.validated(&lookup).await;
-        let (status, next) = self
-            .call(
-                "checkout/challenge",
-                json!({"order_id": c["order_id"], "jwt": validated["jwt"], "encrypted_card": placed.encrypted_card}),
-            )
-            .await;
-        assert_eq!(status, 200, "{next}");
-        next
+        validated["jwt"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Sends the JWT of a finished challenge, as the page does (the card is not sent again).
+    pub async fn complete(&self, placed: &Placed, jwt: &str) -> (u16, Value) {
+        let order_id = &placed.next["Challenge"]["order_id"];
+        self.call("checkout/challenge", json!({"order_id": order_id, "jwt": jwt})).await
     }
 
     /// Submits a code on the issuer's page without finishing (for wrong-code tries).

@@ -1,4 +1,4 @@
-//! Merchant users, their sessions and failed sign-ins.
+//! Merchant users, their sessions and sign-in attempts not (yet) followed by a successful one.
 
 use super::{Database, Tx, now_ms};
 use sqlx::{Row, SqlitePool};
@@ -13,9 +13,10 @@ pub async fn user_count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM merchant_users").fetch_one(pool).await
 }
 
-/// Creates the user, or replaces the password of the user with this email. Returns the user's id.
-pub async fn upsert_user(tx: &mut Tx, email: &str, password_hash: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+/// Creates the user, or replaces the password of the user with this email and ends every session the old
+/// password opened. Returns the user's id.
+pub async fn set_password(tx: &mut Tx, email: &str, password_hash: &str) -> Result<i64, sqlx::Error> {
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO merchant_users (email, password_hash, created_at) VALUES (?, ?, ?)
          ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash
          RETURNING id",
@@ -24,7 +25,9 @@ pub async fn upsert_user(tx: &mut Tx, email: &str, password_hash: &str) -> Resul
     .bind(password_hash)
     .bind(now_ms())
     .fetch_one(&mut **tx)
-    .await
+    .await?;
+    sqlx::query("DELETE FROM merchant_sessions WHERE user_id = ?").bind(id).execute(&mut **tx).await?;
+    Ok(id)
 }
 
 /// The user and their password hash, by email (any case).
@@ -37,13 +40,32 @@ pub async fn user_by_email(pool: &SqlitePool, email: &str) -> Result<Option<(Mer
         .transpose()
 }
 
-/// Failed sign-ins since `since_ms` for this account and from this address.
-pub async fn recent_failures(
-    pool: &SqlitePool,
+/// How many sign-in attempts an account and an address may have had since `since_ms`.
+pub struct Limits {
+    pub per_account: i64,
+    pub per_address: i64,
+    pub since_ms: i64,
+}
+
+pub enum Attempt {
+    Counted,
+    /// Over a limit: nothing was recorded. `oldest` is when the oldest attempt that counts was made.
+    Refused {
+        oldest: i64,
+    },
+}
+
+/// Counts a sign-in attempt against the account and the address, unless either is over its limit already.
+/// Reading the counts and recording the attempt are one write transaction, so attempts made in parallel
+/// are counted one after another. The rows stay until a successful sign-in (`start_session`) or the window
+/// passes.
+pub async fn count_attempt(
+    db: &Database,
     account: &str,
     address: &str,
-    since_ms: i64,
-) -> Result<(i64, i64, i64), sqlx::Error> {
+    limits: &Limits,
+) -> Result<Attempt, sqlx::Error> {
+    let mut tx = super::begin_write(db).await?;
     let row = sqlx::query(
         "SELECT (SELECT count(*) FROM sign_in_failures WHERE account = ?1 AND at >= ?3) AS by_account,
                 (SELECT count(*) FROM sign_in_failures WHERE address = ?2 AND at >= ?3) AS by_address,
@@ -51,21 +73,22 @@ pub async fn recent_failures(
     )
     .bind(account)
     .bind(address)
-    .bind(since_ms)
-    .fetch_one(pool)
+    .bind(limits.since_ms)
+    .fetch_one(&mut *tx)
     .await?;
-    Ok((row.try_get("by_account")?, row.try_get("by_address")?, row.try_get::<Option<i64>, _>("oldest")?.unwrap_or(0)))
-}
-
-pub async fn record_failure(db: &Database, account: &str, address: &str) -> Result<(), sqlx::Error> {
-    let mut tx = super::begin_write(db).await?;
+    let (by_account, by_address): (i64, i64) = (row.try_get("by_account")?, row.try_get("by_address")?);
+    if by_account >= limits.per_account || by_address >= limits.per_address {
+        let oldest = row.try_get::<Option<i64>, _>("oldest")?.unwrap_or(0);
+        return Ok(Attempt::Refused { oldest });
+    }
     sqlx::query("INSERT INTO sign_in_failures (account, address, at) VALUES (?, ?, ?)")
         .bind(account)
         .bind(address)
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(Attempt::Counted)
 }
 
 /// Starts a session after a successful sign-in: the account's failures are forgotten, and the session

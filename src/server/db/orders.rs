@@ -149,7 +149,8 @@ pub async fn insert(tx: &mut Tx, new: &NewOrder) -> Result<String, OrderError> {
     Ok(id)
 }
 
-/// Moves an order to `to` if the state machine allows it from its current status, recording an event.
+/// Moves an order to `to` if the state machine allows it from its current status, recording an event. An order
+/// that moves on waits for the shopper no more: what it waited with (and the card in it) goes.
 pub async fn transition(tx: &mut Tx, id: &str, to: PaymentStatus) -> Result<PaymentStatus, OrderError> {
     let current: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = ?")
         .bind(id)
@@ -158,12 +159,16 @@ pub async fn transition(tx: &mut Tx, id: &str, to: PaymentStatus) -> Result<Paym
         .ok_or(OrderError::NotFound)?;
     let from = PaymentStatus::parse(&current).ok_or(OrderError::Corrupt("status"))?;
     let to = from.transition(to)?;
-    sqlx::query("UPDATE orders SET status = ?, updated_at = ? WHERE id = ?")
-        .bind(to.as_str())
-        .bind(now_ms())
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE orders SET status = ?, updated_at = ?, awaiting = CASE WHEN ? THEN awaiting ELSE NULL END
+         WHERE id = ?",
+    )
+    .bind(to.as_str())
+    .bind(now_ms())
+    .bind(to == PaymentStatus::Authenticating)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
     append_event(tx, id, "status_changed", &serde_json::json!({"from": from.as_str(), "to": to.as_str()})).await?;
     Ok(to)
 }
@@ -191,6 +196,35 @@ pub async fn add(tx: &mut Tx, id: &str, tally: Tally, minor: i64) -> Result<(), 
     };
     sqlx::query(sql).bind(minor).bind(now_ms()).bind(id).execute(&mut **tx).await?;
     Ok(())
+}
+
+/// Keeps what the order resumes with while it waits for the shopper (JSON owned by the checkout service).
+pub async fn set_awaiting(tx: &mut Tx, id: &str, awaiting: &str) -> Result<(), OrderError> {
+    sqlx::query("UPDATE orders SET awaiting = ?, updated_at = ? WHERE id = ?")
+        .bind(awaiting)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Takes what the order waits with, leaving nothing: of two resumptions, only the first gets it.
+pub async fn take_awaiting(tx: &mut Tx, id: &str) -> Result<Option<String>, OrderError> {
+    let awaiting: Option<String> = sqlx::query_scalar("SELECT awaiting FROM orders WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .flatten();
+    if awaiting.is_some() {
+        sqlx::query("UPDATE orders SET awaiting = NULL WHERE id = ?").bind(id).execute(&mut **tx).await?;
+    }
+    Ok(awaiting)
+}
+
+/// What the order waits with, if it waits for the shopper.
+pub async fn awaiting(pool: &SqlitePool, id: &str) -> Result<Option<String>, OrderError> {
+    Ok(sqlx::query_scalar("SELECT awaiting FROM orders WHERE id = ?").bind(id).fetch_optional(pool).await?.flatten())
 }
 
 pub async fn by_checkout_key(pool: &SqlitePool, key: &str) -> Result<Option<String>, OrderError> {

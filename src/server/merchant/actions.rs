@@ -58,7 +58,8 @@ pub fn allowed(order: &Order) -> Vec<(Action, Money)> {
     }
 }
 
-/// Checks `action` of `amount` (None: all there is) against the order; returns the amount to send.
+/// Checks `action` of `amount` against the order; returns the amount to send. A void releases the whole
+/// authorization and takes no amount; a refund or capture must say how much.
 pub fn check(order: &Order, action: Action, amount: Option<Money>) -> Result<Money, ActionError> {
     let verb = kind_of(action).as_str();
     let Some((_, limit)) = allowed(order).into_iter().find(|(a, _)| *a == action) else {
@@ -66,8 +67,9 @@ pub fn check(order: &Order, action: Action, amount: Option<Money>) -> Result<Mon
         return Err(ActionError::Refused(format!("an order that is {status} cannot be given a {verb}")));
     };
     let amount = match (action, amount) {
-        (Action::Void, _) | (_, None) => limit,
+        (Action::Void, _) => limit,
         (_, Some(a)) => a,
+        (_, None) => return Err(ActionError::Refused(format!("enter the amount of the {verb}"))),
     };
     if amount.currency() != limit.currency() {
         return Err(ActionError::Refused(format!("the amount must be in {}", limit.currency())));
@@ -210,7 +212,8 @@ impl Actions<'_> {
         Ok(())
     }
 
-    /// Actions whose answer was lost: sent again with the same key, so the provider acts at most once.
+    /// Actions whose answer was lost: sent again with the same key, so the provider acts at most once. Fails
+    /// only when the list of them cannot be read.
     pub async fn resolve_unknown(&self) -> Result<(), ActionError> {
         for attempt in payments::unknown_actions(self.pool).await? {
             let request: serde_json::Value =
@@ -224,7 +227,10 @@ impl Actions<'_> {
             if matches!(&answer, Err(e) if e.outcome_unknown()) {
                 continue;
             }
-            self.record(&attempt.order_id, &attempt.id, action, attempt.amount_minor, answer).await?;
+            // One that cannot be recorded waits for the next sweep; it does not hold up the others.
+            if let Err(e) = self.record(&attempt.order_id, &attempt.id, action, attempt.amount_minor, answer).await {
+                tracing::warn!(attempt_id = %attempt.id, error = %e, "recording a resolved action failed");
+            }
         }
         Ok(())
     }

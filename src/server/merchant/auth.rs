@@ -1,5 +1,6 @@
 //! Merchant sign-in: argon2id passwords (ASVS: t=2, 19 MiB, p=1), database sessions behind a random
-//! cookie token, and throttling of failed attempts per account and per address.
+//! cookie token, and throttling per account and per address: each attempt is counted before its password
+//! is checked, and only a few checks (19 MiB each) run at once.
 
 use crate::server::{
     config::Settings,
@@ -10,14 +11,20 @@ use axum::http::{HeaderMap, header};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-/// Failed attempts allowed in `THROTTLE_WINDOW_MS` before sign-in is refused for an account / an address.
+/// Attempts allowed in `THROTTLE_WINDOW_MS` before sign-in is refused for an account / an address; a
+/// successful sign-in clears the account's.
 const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
 const MAX_FAILURES_PER_ADDRESS: i64 = 20;
 const THROTTLE_WINDOW_MS: i64 = 15 * 60_000;
+/// Password hashes computed at once (19 MiB each), and how long an attempt waits for its turn.
+const MAX_CONCURRENT_HASHES: usize = 4;
+const HASH_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_CONCURRENT_HASHES);
 /// A session's last-seen time is written at most this often.
 const TOUCH_EVERY_MS: i64 = 60_000;
 pub const MIN_PASSWORD_LEN: usize = 12;
 const MAX_PASSWORD_LEN: usize = 128;
+pub const MAX_EMAIL_LEN: usize = 254;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
@@ -25,6 +32,8 @@ pub enum SignInError {
     Invalid,
     #[error("too many failed sign-ins; try again in {minutes} minute(s)")]
     Throttled { minutes: i64 },
+    #[error("too many sign-ins at once; try again in a moment")]
+    Busy,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -46,33 +55,46 @@ pub fn check_new_password(password: &str) -> Result<(), String> {
     Ok(())
 }
 
-pub async fn hash_password(password: String) -> String {
-    tokio::task::spawn_blocking(move || {
+/// Runs an argon2 computation on the blocking pool once one of the few places for one is free.
+async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, SignInError> {
+    let permit = tokio::time::timeout(HASH_QUEUE_WAIT, HASHING.acquire())
+        .await
+        .map_err(|_| SignInError::Busy)?
+        .map_err(|_| SignInError::Busy)?;
+    let result = tokio::task::spawn_blocking(work).await.map_err(|_| SignInError::Busy);
+    drop(permit);
+    result
+}
+
+async fn hash_password(password: String) -> Result<String, SignInError> {
+    hashing(move || {
         let salt = argon2::password_hash::SaltString::generate(&mut rand::rngs::OsRng);
         argon2().hash_password(password.as_bytes(), &salt).expect("argon2 hashing").to_string()
     })
     .await
-    .expect("hashing task")
 }
 
-async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
-    })
-    .await
-    .unwrap_or(false)
+async fn verify_password(password: String, hash: String) -> Result<bool, SignInError> {
+    hashing(move || PasswordHash::new(&hash).is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok()))
+        .await
 }
 
-/// Creates the user (or sets its password). Used by the `create-merchant` command and `MERCHANT_EMAIL`.
+/// Creates the user, or sets its password. Used by the `create-merchant` command and `MERCHANT_EMAIL`, which
+/// runs at every start: the same password again changes nothing, a new one ends every session of the user.
 pub async fn create_user(db: &Database, email: &str, password: &str) -> Result<i64, String> {
     let email = email.trim();
-    if !email.contains('@') {
+    if !email.contains('@') || email.len() > MAX_EMAIL_LEN {
         return Err("the merchant email must be an email address".into());
     }
     check_new_password(password)?;
-    let hash = hash_password(password.to_owned()).await;
+    if let Some((user, hash)) = merchants::user_by_email(db, email).await.map_err(|e| e.to_string())?
+        && verify_password(password.to_owned(), hash).await.map_err(|e| e.to_string())?
+    {
+        return Ok(user.id);
+    }
+    let hash = hash_password(password.to_owned()).await.map_err(|e| e.to_string())?;
     let mut tx = db::begin_write(db).await.map_err(|e| e.to_string())?;
-    let id = merchants::upsert_user(&mut tx, email, &hash).await.map_err(|e| e.to_string())?;
+    let id = merchants::set_password(&mut tx, email, &hash).await.map_err(|e| e.to_string())?;
     tx.commit().await.map_err(|e| e.to_string())?;
     Ok(id)
 }
@@ -92,16 +114,24 @@ pub async fn sign_in(
     replaced: Option<&str>,
 ) -> Result<(MerchantUser, String), SignInError> {
     let email = email.trim();
+    // Nothing that long was ever an account or a password: refused without storing or hashing it.
+    if email.len() > MAX_EMAIL_LEN || password.chars().count() > MAX_PASSWORD_LEN {
+        return Err(SignInError::Invalid);
+    }
     let now = db::now_ms();
-    let (by_account, by_address, oldest) =
-        merchants::recent_failures(db, email, address, now - THROTTLE_WINDOW_MS).await?;
-    if by_account >= MAX_FAILURES_PER_ACCOUNT || by_address >= MAX_FAILURES_PER_ADDRESS {
+    // Counted before the slow check, in one write: parallel guesses are counted one after another.
+    let limits = merchants::Limits {
+        per_account: MAX_FAILURES_PER_ACCOUNT,
+        per_address: MAX_FAILURES_PER_ADDRESS,
+        since_ms: now - THROTTLE_WINDOW_MS,
+    };
+    if let merchants::Attempt::Refused { oldest } = merchants::count_attempt(db, email, address, &limits).await? {
         let minutes = ((oldest + THROTTLE_WINDOW_MS - now) / 60_000).max(0) + 1;
         return Err(SignInError::Throttled { minutes });
     }
     let found = merchants::user_by_email(db, email).await?;
     let hash = found.as_ref().map_or_else(|| DECOY_HASH.clone(), |(_, h)| h.clone());
-    let verified = verify_password(password.to_owned(), hash).await;
+    let verified = verify_password(password.to_owned(), hash).await?;
     match found {
         Some((user, _)) if verified => {
             let token = new_token();
@@ -109,10 +139,7 @@ pub async fn sign_in(
                 .await?;
             Ok((user, token))
         }
-        _ => {
-            merchants::record_failure(db, email, address).await?;
-            Err(SignInError::Invalid)
-        }
+        _ => Err(SignInError::Invalid),
     }
 }
 
@@ -193,6 +220,24 @@ mod tests {
         let salt = argon2::password_hash::SaltString::generate(&mut rand::rngs::OsRng);
         let hash = argon2().hash_password(b"correct horse battery", &salt).unwrap().to_string();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn only_a_few_hashes_run_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        static RUNNING: AtomicUsize = AtomicUsize::new(0);
+        static MOST: AtomicUsize = AtomicUsize::new(0);
+        let jobs = (0..4 * MAX_CONCURRENT_HASHES).map(|_| {
+            tokio::spawn(hashing(|| {
+                MOST.fetch_max(RUNNING.fetch_add(1, SeqCst) + 1, SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                RUNNING.fetch_sub(1, SeqCst);
+            }))
+        });
+        for job in jobs.collect::<Vec<_>>() {
+            job.await.unwrap().unwrap();
+        }
+        assert_eq!(MOST.load(SeqCst), MAX_CONCURRENT_HASHES);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The order history's URL: filters as query parameters, parsed into an `OrderFilter` with a clear message
 //! for each value that does not make sense, and written back so links keep them.
 
+use super::quoted;
 use crate::domain::{card::CardBrand, money::Currency, money::Money, status::PaymentStatus};
 use crate::server::{
     clock,
@@ -10,6 +11,9 @@ use crate::server::{
     },
 };
 use serde::{Deserialize, Serialize};
+
+/// Longer than any order id, reference, email or last four.
+const MAX_SEARCH_LEN: usize = 254;
 
 /// The query string as typed; empty values mean "any".
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -36,17 +40,20 @@ impl ListQuery {
         let mut errors = Vec::new();
         let mut f =
             OrderFilter { search: Some(self.q.trim().to_owned()).filter(|s| !s.is_empty()), ..Default::default() };
+        if self.q.chars().count() > MAX_SEARCH_LEN {
+            errors.push(format!("the search can have at most {MAX_SEARCH_LEN} characters"));
+        }
         let given = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
         if let Some(s) = given(&self.status) {
             f.status = PaymentStatus::parse(&s).or_else(|| {
-                errors.push(format!("unknown status {s:?}"));
+                errors.push(format!("unknown status {}", quoted(&s)));
                 None
             });
         }
         let day = |s: &str, errors: &mut Vec<String>| {
             given(s).and_then(|d| {
                 clock::parse_date(&d).or_else(|| {
-                    errors.push(format!("{d:?} is not a date (YYYY-MM-DD)"));
+                    errors.push(format!("{} is not a date (YYYY-MM-DD)", quoted(&d)));
                     None
                 })
             })
@@ -59,26 +66,26 @@ impl ListQuery {
             "yes" => Some(true),
             "no" => Some(false),
             other => {
-                errors.push(format!("liability must be yes or no, not {other:?}"));
+                errors.push(format!("liability must be yes or no, not {}", quoted(other)));
                 None
             }
         };
         if let Some(b) = given(&self.brand) {
             f.brand = CardBrand::parse(&b).or_else(|| {
-                errors.push(format!("unknown card brand {b:?}"));
+                errors.push(format!("unknown card brand {}", quoted(&b)));
                 None
             });
         }
         if let Some(p) = given(&self.provider) {
             f.provider = Provider::parse(&p).or_else(|| {
-                errors.push(format!("unknown provider {p:?}"));
+                errors.push(format!("unknown provider {}", quoted(&p)));
                 None
             });
         }
         if let Some(c) = given(&self.currency) {
             match Currency::parse(&c) {
                 Ok(c) => f.currency = Some(c),
-                Err(_) => errors.push(format!("unknown currency {c:?}")),
+                Err(_) => errors.push(format!("unknown currency {}", quoted(&c))),
             }
         }
         // Amounts are typed in major units of the chosen currency (the shop's if none is chosen).
@@ -87,7 +94,7 @@ impl ListQuery {
             given(s).and_then(|a| match Money::parse_major(&a, amount_currency) {
                 Ok(m) => Some(m.minor()),
                 Err(e) => {
-                    errors.push(format!("amount {a:?}: {e}"));
+                    errors.push(format!("amount {}: {e}", quoted(&a)));
                     None
                 }
             })

@@ -82,7 +82,8 @@ fn page(status: StatusCode, html: String) -> Response {
 
 /// Where to go after signing in: only a back-office path of ours.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with("/merchant/") && !next.starts_with("//") && !next.contains("\\") {
+    const MAX_LEN: usize = 2048;
+    if next.len() <= MAX_LEN && next.starts_with("/merchant/") && !next.starts_with("//") && !next.contains("\\") {
         next
     } else {
         "/merchant/orders"
@@ -117,8 +118,10 @@ async fn sign_in(
     Form(form): Form<SignInForm>,
 ) -> Response {
     let next = safe_next(&form.next);
+    // Typed back into the form only if it could be an email address at all.
+    let email = if form.email.len() <= auth::MAX_EMAIL_LEN { form.email.as_str() } else { "" };
     if form.email.trim().is_empty() || form.password.is_empty() {
-        let html = pages::sign_in(Some("Enter your email and password."), &form.email, next);
+        let html = pages::sign_in(Some("Enter your email and password."), email, next);
         return page(StatusCode::UNPROCESSABLE_ENTITY, html);
     }
     let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
@@ -138,6 +141,7 @@ async fn sign_in(
             let status = match e {
                 auth::SignInError::Invalid => StatusCode::UNAUTHORIZED,
                 auth::SignInError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+                auth::SignInError::Busy => StatusCode::SERVICE_UNAVAILABLE,
                 auth::SignInError::Db(ref cause) => {
                     tracing::error!(error = %cause, "sign-in failed");
                     StatusCode::INTERNAL_SERVER_ERROR
@@ -147,7 +151,7 @@ async fn sign_in(
                 auth::SignInError::Db(_) => "Something went wrong on our side; please try again.".to_owned(),
                 other => sentence(other),
             };
-            page(status, pages::sign_in(Some(&message), &form.email, next))
+            page(status, pages::sign_in(Some(&message), email, next))
         }
     }
 }
@@ -171,6 +175,16 @@ fn client_address(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr])
         }
     }
     client.to_string()
+}
+
+/// What was typed, quoted for a message: cut short, so a page never echoes a huge value back.
+fn quoted(typed: &str) -> String {
+    const SHOWN: usize = 40;
+    if typed.chars().count() <= SHOWN {
+        format!("{typed:?}")
+    } else {
+        format!("{:?}…", typed.chars().take(SHOWN).collect::<String>())
+    }
 }
 
 /// An error's message as a sentence for the page ("The refund can be at most EUR 14.00.").
@@ -327,7 +341,7 @@ async fn order_action(
         page(StatusCode::UNPROCESSABLE_ENTITY, pages::order_detail(&merchant.user, &detail, None, Some(&message)))
     };
     let Some(action) = actions::parse_action(&form.action) else {
-        return refuse(format!("Unknown action {:?}.", form.action));
+        return refuse(format!("Unknown action {}.", quoted(&form.action)));
     };
     if uuid::Uuid::parse_str(&form.key).is_err() {
         return refuse("This form has expired; reload the page and try again.".into());
@@ -337,7 +351,7 @@ async fn order_action(
         "" => None,
         typed => match Money::parse_major(typed, currency) {
             Ok(m) => Some(m),
-            Err(e) => return refuse(format!("The amount {typed:?} is not valid: {e}.")),
+            Err(e) => return refuse(format!("The amount {} is not valid: {e}.", quoted(typed))),
         },
     };
     if form.confirmed.is_empty() {
@@ -365,6 +379,12 @@ async fn order_action(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_values_are_quoted_short() {
+        assert_eq!(quoted("1,2"), "\"1,2\"");
+        assert_eq!(quoted(&"9".repeat(1000)), format!("\"{}\"…", "9".repeat(40)));
+    }
 
     #[test]
     fn forwarded_addresses_count_only_behind_a_trusted_proxy() {

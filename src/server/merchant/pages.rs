@@ -162,6 +162,8 @@ pub fn order_list(
     let currencies: Vec<_> = std::iter::once(pair("", "Any currency"))
         .chain(Currency::ALL.iter().map(|c| pair(c.code(), c.code())))
         .collect();
+    // Amounts are read in the chosen currency, so the pattern allows the most decimals any has.
+    let any_amount = crate::domain::money::amount_pattern(Currency::MAX_EXPONENT);
     let csv = format!("/merchant/orders.csv?{}", q.to_query_string(None));
     let first_page = (!q.after.is_empty()).then(|| format!("/merchant/orders?{}", q.to_query_string(None)));
     let errors = errors.to_vec();
@@ -185,8 +187,8 @@ pub fn order_list(
                 <label>"Card brand"<select name="brand">{options(&q.brand, brands)}</select></label>
                 <label>"Provider"<select name="provider">{options(&q.provider, providers)}</select></label>
                 <label>"Currency"<select name="currency">{options(&q.currency, currencies)}</select></label>
-                <label>"Min amount"<input name="min" inputmode="decimal" pattern="[0-9]+([.][0-9]{1,3})?" value=q.min.clone()/></label>
-                <label>"Max amount"<input name="max" inputmode="decimal" pattern="[0-9]+([.][0-9]{1,3})?" value=q.max.clone()/></label>
+                <label>"Min amount"<input name="min" inputmode="decimal" pattern=any_amount.clone() value=q.min.clone()/></label>
+                <label>"Max amount"<input name="max" inputmode="decimal" pattern=any_amount value=q.max.clone()/></label>
                 <div class="filter-actions">
                     <button type="submit" class="primary">"Apply"</button>
                     <a href="/merchant/orders">"Clear"</a>
@@ -308,8 +310,7 @@ fn verb(action: Action) -> String {
 
 fn action_forms(order: &Order) -> impl IntoView + use<> {
     let id = order.id.clone();
-    let exp = order.amount.currency().exponent();
-    let pattern = if exp == 0 { "[0-9]+".to_owned() } else { format!("[0-9]+([.][0-9]{{1,{exp}}})?") };
+    let pattern = order.amount.currency().amount_pattern();
     actions::allowed(order)
         .into_iter()
         .map(|(action, limit)| {

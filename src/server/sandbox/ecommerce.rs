@@ -20,8 +20,14 @@ pub const IDEMPOTENCY_HEADER: &str = "x-vfi-api-idempotencyKey";
 #[derive(Default)]
 pub struct Store {
     pub transactions: Table<Transaction>,
-    /// Idempotency key → (hash of the request, status, body of the first answer).
-    idempotency: Table<([u8; 32], StatusCode, Value)>,
+    idempotency: Table<Keyed>,
+}
+
+/// What an idempotency key holds: the hash of its request, and the first answer once there is one.
+enum Keyed {
+    /// Taken by a request still being handled: a repeat meanwhile is refused, not handled a second time.
+    InProgress([u8; 32]),
+    Answered([u8; 32], StatusCode, Value),
 }
 
 #[derive(Clone, Debug)]
@@ -86,7 +92,9 @@ pub fn router() -> Router<SandboxState> {
 }
 
 /// Runs `handle` once per idempotency key: a repeat with the same body gets the first answer again; a
-/// repeat with another body is refused.
+/// repeat with another body is refused, and so is one that arrives while the first is still being handled
+/// (409 `[I]`: Verifone documents replaying, not what a concurrent repeat gets). The key is taken before
+/// `handle` runs, under the same lock that checks it, so two requests cannot both act.
 fn idempotent(
     sb: &SandboxState,
     headers: &HeaderMap,
@@ -100,20 +108,25 @@ fn idempotent(
         serde_json::from_slice::<Value>(body).map(|v| v.to_string().into_bytes()).unwrap_or_else(|_| body.to_vec());
     let hash: [u8; 32] = Sha256::digest(&canonical).into();
     if let Some(key) = &key {
-        if let Some((h, status, answer)) = sb.ecommerce.lock().unwrap().idempotency.get(key) {
-            if *h != hash {
-                return auth::error(
-                    StatusCode::CONFLICT,
-                    "Idempotency key reused with a different request",
-                    json!({"header": IDEMPOTENCY_HEADER}),
-                );
+        let mut store = sb.ecommerce.lock().unwrap();
+        let conflict = |message: &str| {
+            let (status, body) = error_value(StatusCode::CONFLICT, message, json!({"header": IDEMPOTENCY_HEADER}));
+            (status, Json(body)).into_response()
+        };
+        match store.idempotency.get(key) {
+            Some(Keyed::InProgress(h) | Keyed::Answered(h, ..)) if *h != hash => {
+                return conflict("Idempotency key reused with a different request");
             }
-            return (*status, Json(answer.clone())).into_response();
+            Some(Keyed::InProgress(_)) => return conflict("A request with this idempotency key is in progress"),
+            Some(Keyed::Answered(_, status, answer)) => return (*status, Json(answer.clone())).into_response(),
+            None => {
+                store.idempotency.insert(key.clone(), Keyed::InProgress(hash));
+            }
         }
     }
     let (status, answer) = handle();
     if let Some(key) = key {
-        sb.ecommerce.lock().unwrap().idempotency.insert(key, (hash, status, answer.clone()));
+        sb.ecommerce.lock().unwrap().idempotency.insert(key, Keyed::Answered(hash, status, answer.clone()));
     }
     (status, Json(answer)).into_response()
 }
@@ -155,8 +168,16 @@ fn pay(sb: &SandboxState, req: &Value) -> (StatusCode, Value) {
     let Some(amount) = req["amount"].as_i64().filter(|a| *a > 0) else {
         return invalid("amount", "a positive integer in minor units");
     };
-    let Some(currency) = req["currency_code"].as_str().and_then(|c| Currency::parse(c).ok()) else {
-        return invalid("currency_code", "an ISO 4217 alpha code");
+    // ISO 4217 codes are upper case; "eur" is refused as the real schema refuses it `[I]`.
+    let currency = req["currency_code"].as_str().and_then(|c| Currency::ALL.into_iter().find(|k| k.code() == c));
+    let Some(currency) = currency else {
+        return invalid("currency_code", "an ISO 4217 alpha code in upper case");
+    };
+    // 3-D Secure data that is not an object would otherwise be dropped and the payment authorized without it.
+    let threed = match req.get("threed_authentication") {
+        None | Some(Value::Null) => None,
+        Some(t @ Value::Object(_)) => Some(t.clone()),
+        Some(_) => return invalid("threed_authentication", "an object"),
     };
     if req["public_key_alias"].as_str() != Some(&sb.key.alias) {
         return invalid("public_key_alias", "no key with this alias");
@@ -173,7 +194,6 @@ fn pay(sb: &SandboxState, req: &Value) -> (StatusCode, Value) {
         return invalid("card_brand", "does not match the card");
     }
     let pre_auth = req["auth_type"].as_str() == Some("PRE_AUTH") || req["capture_now"] == json!(false);
-    let threed = req.get("threed_authentication").filter(|t| t.is_object()).cloned();
     let (status, reason_code, message) =
         match check_threed(sb, threed.as_ref(), card_hash(card.number.expose()), amount, currency) {
             Err(why) => ("DECLINED", "05", why),
@@ -213,7 +233,9 @@ fn pay(sb: &SandboxState, req: &Value) -> (StatusCode, Value) {
     (StatusCode::CREATED, body)
 }
 
-/// The 3-D Secure data of a payment must be what the 3DS service issued for this card and amount, once.
+/// The 3-D Secure data of a payment must be what the 3DS service issued for this card and amount, once, and
+/// all of one authentication: the CAVV with the other values (its directory server transaction id, status,
+/// ECI) that authentication gave.
 fn check_threed(
     sb: &SandboxState,
     threed: Option<&Value>,
@@ -235,6 +257,9 @@ fn check_threed(
     };
     if a.card_hash != card || a.amount != amount || a.currency_code != currency.code() {
         return Err("3-D Secure data belongs to another card or amount".into());
+    }
+    if t["ds_transaction_id"].as_str() != Some(a.ds_transaction_id.as_str()) {
+        return Err("3-D Secure CAVV belongs to another authentication".into());
     }
     if a.pares_status.as_deref() != Some(pares) || t["eci_flag"].as_str() != Some(a.eci_flag.as_str()) {
         return Err("3-D Secure values differ from the authentication".into());

@@ -339,7 +339,6 @@ async fn pay(
     input.encrypted_card = bridge::encrypt(verifone_url, plain_card, key).await.map_err(|e| {
         CheckoutFnError::Conflict(format!("Your card could not be encrypted ({e}). Reload the page and try again."))
     })?;
-    let encrypted = input.encrypted_card.clone();
     message.set(Some("Checking with your bank…".into()));
     match place_order(input).await? {
         NextStep::Done { order_id } => Ok(order_id),
@@ -351,7 +350,7 @@ async fn pay(
             let result = result.map_err(|e| CheckoutFnError::Conflict(format!("The bank's page failed ({e}).")))?;
             let jwt = serde_json::from_str::<Validated>(&result).map(|v| v.jwt).unwrap_or_default();
             message.set(Some("Finishing your payment…".into()));
-            match complete_challenge(order_id.clone(), jwt, encrypted).await? {
+            match complete_challenge(order_id.clone(), jwt).await? {
                 NextStep::Done { order_id } | NextStep::Challenge { order_id, .. } => Ok(order_id),
             }
         }

@@ -143,6 +143,18 @@ impl VerifoneClient {
         self.request(Method::POST, path).header(IDEMPOTENCY_HEADER, idempotency_key).json(body)
     }
 
+    /// The card-encryption public key the sandbox publishes (a live key is configured, not fetched), within
+    /// the same timeout as every other call.
+    pub async fn sandbox_public_key(&self) -> Result<String, ProviderError> {
+        let url = format!("{}/keys/{}", self.settings.base_url, self.settings.public_key_alias);
+        let res = self.http.get(url).send().await?;
+        let status = res.status();
+        if !status.is_success() {
+            return Err(ProviderError::Refused { status: status.as_u16(), message: "no public key".into() });
+        }
+        Ok(res.text().await?)
+    }
+
     /// A JWT for `Cardinal.setup` (2 hours, single use).
     pub async fn create_jwt(&self) -> Result<String, ProviderError> {
         let body = wire::JwtCreateRequest { threeds_contract_id: &self.settings.threeds_contract_id };
