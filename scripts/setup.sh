@@ -30,14 +30,11 @@ install_crate() { # NAME VERSION BINARY [extra cargo install flags]
 install_crate cargo-leptos "$CARGO_LEPTOS_VERSION" cargo-leptos --locked
 # wasm-bindgen-cli must match the wasm-bindgen crate pinned in Cargo.toml; it does not build with --locked.
 install_crate wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
-# Debian's binaryen is too old (its output never hydrates); cargo-leptos finds this one on PATH.
-if [[ ! -x "$TOOLS_DIR/bin/wasm-opt" ]]; then
-  step "installing wasm-opt into $TOOLS_DIR (one time, ~10 minutes)"
-  cargo install wasm-opt --version "$WASM_OPT_VERSION" --locked --root "$TOOLS_DIR"
-fi
-
-# OpenPGP.js v4 for the sandbox's verifone.js emulation; cargo-leptos copies public/ into the site.
-if [[ ! -f node_modules/openpgp/dist/lightweight/openpgp.min.js ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+# OpenPGP.js v4 for the sandbox's verifone.js emulation (cargo-leptos copies public/ into the site), and
+# binaryen 116's wasm-opt, found on PATH through node_modules/.bin (Debian's binaryen is too old: its output
+# never hydrates; compiling binaryen takes ~10 minutes, the npm build gives the same bytes).
+if [[ ! -x node_modules/.bin/wasm-opt ]] || [[ ! -f node_modules/openpgp/dist/lightweight/openpgp.min.js ]] \
+  || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
   step "installing npm packages (browser vendor code)"
   npm ci --no-audit --no-fund
 fi
