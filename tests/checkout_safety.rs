@@ -6,18 +6,12 @@
 
 mod common;
 
-use axum::{
-    body::{Body, Bytes},
-    extract::State,
-    http::{HeaderMap, Method, Uri},
-    response::Response,
-};
 use common::{
     TestApp,
     checkout::{Shopper, order_id},
+    tamper::Tamper,
 };
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex, OnceLock};
 
 /// A card whose issuer asks for a challenge; the code 1234 passes it.
 const CHALLENGE_CARD: &str = "4000000000001091";
@@ -130,75 +124,6 @@ async fn a_required_challenge_that_was_not_passed_is_never_paid() {
 
 // Item 4 ---------------------------------------------------------------------------------------------------
 
-/// Stands between our provider client and the sandbox and rewrites fields of the 3-D Secure answers, to give
-/// results no sandbox test card gives (a Y whose signature did not verify); everything else passes through.
-struct Tamper {
-    url: String,
-    target: Arc<OnceLock<String>>,
-    /// Fields to overwrite in answers from paths ending with the given suffix.
-    rewrites: Arc<Mutex<Vec<(&'static str, Value)>>>,
-}
-
-#[derive(Clone)]
-struct TamperState {
-    target: Arc<OnceLock<String>>,
-    rewrites: Arc<Mutex<Vec<(&'static str, Value)>>>,
-    http: reqwest::Client,
-}
-
-impl Tamper {
-    async fn start() -> Tamper {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let state = TamperState {
-            target: Arc::new(OnceLock::new()),
-            rewrites: Arc::new(Mutex::new(Vec::new())),
-            http: reqwest::Client::new(),
-        };
-        let tamper = Tamper { url, target: state.target.clone(), rewrites: state.rewrites.clone() };
-        let app = axum::Router::new().fallback(forward).with_state(state);
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        tamper
-    }
-
-    /// Where the app sends what it would send to `{sandbox}/{prefix}`.
-    fn base(&self, prefix: &str) -> String {
-        format!("{}/{prefix}", self.url)
-    }
-
-    fn rewrite(&self, rewrites: Vec<(&'static str, Value)>) {
-        *self.rewrites.lock().unwrap() = rewrites;
-    }
-}
-
-async fn forward(State(s): State<TamperState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let mut target = None;
-    for _ in 0..500 {
-        target = s.target.get().cloned();
-        if target.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    let mut request = s.http.request(method, format!("{}{path}", target.expect("the tamper proxy has a target")));
-    for (name, value) in headers.iter().filter(|(n, _)| !matches!(n.as_str(), "host" | "content-length")) {
-        request = request.header(name, value);
-    }
-    let answer = request.body(body).send().await.unwrap();
-    let status = answer.status();
-    let mut bytes = answer.bytes().await.unwrap().to_vec();
-    let patch = s.rewrites.lock().unwrap().iter().find(|(suffix, _)| uri.path().ends_with(suffix)).cloned();
-    if let (Some((_, Value::Object(fields))), true) = (patch, status.is_success()) {
-        let mut json: Value = serde_json::from_slice(&bytes).unwrap();
-        for (k, v) in fields {
-            json[k] = v;
-        }
-        bytes = serde_json::to_vec(&json).unwrap();
-    }
-    Response::builder().status(status).header("content-type", "application/json").body(Body::from(bytes)).unwrap()
-}
-
 const LOOKUP: &str = "/3ds-service/v2/lookup";
 const VALIDATE: &str = "/3ds-service/v2/jwt/validate";
 
@@ -211,7 +136,12 @@ async fn an_authentication_that_cannot_be_trusted_goes_through_the_policy() {
         ("4000000000001000", LOOKUP, json!({"signature_verification": "N"}), "frictionless Y, signature N"),
         ("4000000000001026", LOOKUP, json!({"signature_verification": "N"}), "frictionless A, signature N"),
         ("4000000000001000", LOOKUP, json!({"enrolled": "B"}), "frictionless Y, enrolled B"),
-        (CHALLENGE_CARD, VALIDATE, json!({"signature_verification": "N"}), "challenge Y, signature N"),
+        (
+            CHALLENGE_CARD,
+            VALIDATE,
+            json!({"validation_result": {"signature_verification": "N"}}),
+            "challenge Y, signature N",
+        ),
     ];
     for policy in ["decline", "proceed"] {
         let tamper = Tamper::start().await;

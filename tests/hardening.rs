@@ -9,7 +9,9 @@ use card_checkout::server::{config::sandbox_defaults as d, db, sandbox::notifica
 use common::{
     TestApp,
     checkout::{Shopper, order_id},
+    event_kinds, eventually,
     merchant::{EMAIL, MerchantBrowser, PASSWORD, USER},
+    order_row,
     verifone::{Sandbox, test_card_expiry, threed_from_lookup},
 };
 use futures_util::future::join_all;
@@ -32,30 +34,8 @@ async fn paid_order(app: &TestApp) -> String {
     order_id(&shopper.place("4000000000001000", "tee:1").await.next)
 }
 
-async fn order_row(app: &TestApp, id: &str) -> (String, i64, i64) {
-    sqlx::query_as("SELECT status, captured_minor, refunded_minor FROM orders WHERE id = ?")
-        .bind(id)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
-}
-
 async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&app.pool).await.unwrap()
-}
-
-async fn event_kinds(app: &TestApp, id: &str) -> Vec<String> {
-    db::orders::events(&app.pool, id).await.unwrap().into_iter().map(|e| e.kind).collect()
-}
-
-async fn eventually<F: AsyncFn() -> bool>(what: &str, check: F) {
-    for _ in 0..100 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 /// Posts a server function's raw body; a dropped connection (a panic in the handler) reads as status 0.
@@ -159,8 +139,7 @@ async fn typed_errors_answer_with_their_http_status_and_json_body() {
     // An order that is authenticating without a pending challenge: completing one is a conflict.
     let id = paid_order(&app).await;
     sqlx::query("UPDATE orders SET status = 'authenticating' WHERE id = ?").bind(&id).execute(&app.pool).await.unwrap();
-    let (status, err) =
-        call(&app, "checkout/challenge", json!({"order_id": id, "jwt": "a.b.c"})).await;
+    let (status, err) = call(&app, "checkout/challenge", json!({"order_id": id, "jwt": "a.b.c"})).await;
     assert_eq!(status, 409, "{err}");
     assert!(err["Conflict"].is_string(), "{err}");
 }

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 const LOOKUP: &str = "/verifone/oidc/3ds-service/v2/lookup";
 const PAY: &str = "/verifone/oidc/api/v2/transactions/card";
+const VALIDATE: &str = "/verifone/oidc/3ds-service/v2/jwt/validate";
 
 fn s(v: &Value) -> Option<String> {
     v.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
@@ -59,10 +60,10 @@ async fn every_case_of_the_matrix_answers_as_the_file_states() {
             let ext = &data["Payment"]["ExtendedData"];
             assert_eq!(ext["CurrencyCode"], "978", "{label}");
             // The server checks the JWT with the 3DS service rather than trusting the browser.
-            let (status, checked_jwt) =
-                sb.post("/verifone/oidc/3ds-service/v2/jwt/validate", &json!({"jwt": validated["jwt"]})).await;
+            let (status, checked_jwt) = sb.post(VALIDATE, &validate_body(&lookup, &validated["jwt"])).await;
             assert_eq!(status, 200, "{label}: {checked_jwt}");
-            assert_eq!(checked_jwt["pares_status"], ext["PAResStatus"], "{label}");
+            assert_eq!(checked_jwt["validation_result"]["pares_status"], ext["PAResStatus"], "{label}");
+            assert_eq!(checked_jwt["action_code"], data["ActionCode"], "{label}");
             (s(&ext["PAResStatus"]), s(&ext["SignatureVerification"]), s(&ext["ECIFlag"]), s(&ext["CAVV"]))
         } else {
             assert!(lookup.get("acs_url").is_none(), "{label}");
@@ -93,6 +94,68 @@ async fn every_case_of_the_matrix_answers_as_the_file_states() {
         checked += 1;
     }
     assert_eq!(checked, 72);
+}
+
+/// The published `jwt/validate` request: the lookup's authentication, the JWT and the 3DS contract.
+fn validate_body(lookup: &Value, jwt: &Value) -> Value {
+    json!({
+        "authentication_id": lookup["authentication_id"],
+        "jwt": jwt,
+        "threeds_contract_id": "sandbox-3ds-contract",
+    })
+}
+
+#[tokio::test]
+async fn jwt_validate_answers_the_published_shape_for_its_own_authentication_only() {
+    let (_app, sb) = spawn().await;
+    let (_, lookup) = sb.lookup("4000000000001091", 1000).await;
+    sb.answer_challenge(&lookup, "submit", "1234").await;
+    let validated = sb.validated(&lookup).await;
+    let ext = &validated["data"]["Payment"]["ExtendedData"];
+    assert_eq!(ext["DSTransactionId"], lookup["ds_transaction_id"], "payments.validated names the DS transaction");
+
+    let (status, v) = sb.post(VALIDATE, &validate_body(&lookup, &validated["jwt"])).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["authentication_id"], lookup["authentication_id"]);
+    assert_eq!((v["action_code"].as_str(), v["error_no"].as_str()), (Some("SUCCESS"), Some("0")));
+    assert!(v["error_desc"].is_string());
+    let r = &v["validation_result"];
+    for field in [
+        "authorization_payload",
+        "cavv",
+        "cavv_algorithm",
+        "eci_flag",
+        "enrolled",
+        "pares_status",
+        "reason_code",
+        "reason_desc",
+        "signature_verification",
+        "xid",
+        "acs_transaction_id",
+        "ds_transaction_id",
+    ] {
+        assert!(r[field].is_string(), "validation_result.{field}: {v}");
+    }
+    assert_eq!((r["pares_status"].as_str(), r["enrolled"].as_str()), (Some("Y"), Some("Y")));
+    assert_eq!((r["cavv"].as_str(), r["eci_flag"].as_str()), (ext["CAVV"].as_str(), Some("05")));
+    assert_eq!(r["ds_transaction_id"], lookup["ds_transaction_id"]);
+    assert_eq!(r["acs_transaction_id"], lookup["acs_transaction_id"]);
+
+    // The JWT of this authentication, presented for another one, or under another contract: refused.
+    let (_, other) = sb.lookup("4000000000001000", 1000).await;
+    let mut wrong = validate_body(&other, &validated["jwt"]);
+    let (status, body) = sb.post(VALIDATE, &wrong).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("another authentication"), "{body}");
+    assert!(body["code"].is_number() && body["timestamp"].is_number() && body["details"].is_object());
+    wrong = validate_body(&lookup, &validated["jwt"]);
+    wrong["threeds_contract_id"] = json!("another-contract");
+    assert_eq!(sb.post(VALIDATE, &wrong).await.0, 400);
+    let (status, body) = sb.post(VALIDATE, &json!({"jwt": validated["jwt"]})).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["details"]["missing_fields"], json!(["authentication_id"]));
+    let forged = format!("{}x", validated["jwt"].as_str().unwrap().trim_end_matches(|c| c != '.'));
+    assert_eq!(sb.post(VALIDATE, &validate_body(&lookup, &json!(forged))).await.0, 400);
 }
 
 fn base64_len(s: &str) -> usize {
@@ -213,7 +276,7 @@ async fn every_call_needs_basic_auth() {
     for (path, ecommerce) in [
         ("/verifone/oidc/3ds-service/v2/jwt/create", false),
         (LOOKUP, false),
-        ("/verifone/oidc/3ds-service/v2/jwt/validate", false),
+        (VALIDATE, false),
         (PAY, true),
         ("/verifone/oidc/api/v2/transactions/x/refund", true),
     ] {
@@ -274,6 +337,109 @@ async fn payments_accept_only_the_3ds_data_the_service_issued() {
     assert_eq!(read["status"], "AUTHORIZED");
 }
 
+/// A card payment as the published schema and the seed write it: no `card_brand` needed.
+#[tokio::test]
+async fn card_payment_takes_the_published_fields_and_answers_every_documented_one() {
+    let (_app, sb) = spawn().await;
+    let (m, y) = test_card_expiry();
+    let published = json!({
+        "payment_provider_contract": "sandbox-payment-contract",
+        "amount": 1000,
+        "currency_code": "EUR",
+        "merchant_reference": "VF Test",
+        "public_key_alias": "sandbox-key",
+        "encrypted_card": sb.encrypt("4111111111111111", &m, &y),
+    });
+    let (status, paid) = sb.post(PAY, &published).await;
+    assert_eq!(status, 201, "{paid}");
+    assert_eq!(paid["status"], "AUTHORIZED");
+    for field in [
+        "id",
+        "payment_provider_contract",
+        "merchant_reference",
+        "payment_product",
+        "authorization_code",
+        "scheme_reference",
+        "created_by",
+        "cvv_result",
+        "reason_code",
+        "rrn",
+        "shopper_interaction",
+        "stan",
+        "reversal_status",
+        "payment_account_reference",
+        "arn",
+    ] {
+        assert!(paid[field].as_str().is_some_and(|v| !v.is_empty()), "{field}: {paid}");
+    }
+    for field in ["stored_credential", "details", "additional_data", "promo_financing_result", "card_details"] {
+        assert!(paid[field].is_object(), "{field}: {paid}");
+    }
+    assert_eq!((paid["amount"].as_i64(), paid["balance_amount"].as_i64()), (Some(1000), Some(0)));
+    assert_eq!((paid["blocked"].as_bool(), paid["cvv_present"].as_bool()), (Some(false), Some(true)));
+    assert_eq!(paid["additional_data"]["acquirer_response_code"], "00");
+    assert_eq!(paid["additional_data"]["initiator_trace_id"], paid["stan"]);
+    assert_eq!(paid["card_details"]["masked_card_number"], "411111****1111");
+    assert_eq!(paid["card_details"]["expiry_month"], 1);
+    assert!(paid["card_details"]["expiry_year"].is_number());
+    assert_eq!(paid["authorization_code"].as_str().map(str::len), Some(6));
+    // The same card keeps its PAR.
+    let mut again = published.clone();
+    again["encrypted_card"] = json!(sb.encrypt("4111111111111111", &m, &y));
+    assert_eq!(sb.post(PAY, &again).await.1["payment_account_reference"], paid["payment_account_reference"]);
+
+    // card_brand is optional, and checked when given.
+    let mut wrong_brand = again.clone();
+    wrong_brand["card_brand"] = json!("MASTERCARD");
+    let (status, body) = sb.post(PAY, &wrong_brand).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["details"]["field"], "card_brand");
+    assert_eq!(body["reversal_status"], "NONE");
+    wrong_brand["card_brand"] = json!("VISA");
+    assert_eq!(sb.post(PAY, &wrong_brand).await.0, 201);
+
+    // The card: encrypted_card with public_key_alias, or reuse_token.
+    let (status, body) = sb.post(PAY, &json!({"payment_provider_contract": "x", "amount": 1})).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["details"]["missing_fields"], json!(["currency_code", "encrypted_card", "public_key_alias"]));
+    let mut no_alias = again.clone();
+    no_alias.as_object_mut().unwrap().remove("public_key_alias");
+    assert_eq!(sb.post(PAY, &no_alias).await.1["details"]["missing_fields"], json!(["public_key_alias"]));
+    let token = json!({"payment_provider_contract": "sandbox-payment-contract", "amount": 1000,
+        "currency_code": "EUR", "reuse_token": "unknown-token"});
+    let (status, body) = sb.post(PAY, &token).await;
+    assert_eq!((status.as_u16(), body["details"]["field"].as_str()), (400, Some("reuse_token")));
+}
+
+/// Verifone refuses an encrypted card captured more than 15 minutes before the request.
+#[tokio::test]
+async fn an_encrypted_card_older_than_fifteen_minutes_is_refused() {
+    let (_app, sb) = spawn().await;
+    let (m, y) = test_card_expiry();
+    let sixteen_minutes_ago =
+        card_checkout::server::clock::format_time(card_checkout::server::db::now_ms() - 16 * 60 * 1000)
+            .trim_end_matches(" UTC")
+            .replacen(' ', "T", 1)
+            + "Z";
+    let card = |captured: &str, year: &str| {
+        sb.encrypt_json(&json!({"captureTime": captured, "cardNumber": "4111111111111111", "expiryMonth": m,
+            "expiryYear": year, "cvv": "123"}))
+    };
+    let mut body = sb.payment_body("4111111111111111", 1000, None).await;
+    body["encrypted_card"] = json!(card(&sixteen_minutes_ago, &y));
+    let (status, refused) = sb.post(PAY, &body).await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains("15 minutes"), "{refused}");
+    let session = sb.session().await;
+    let lookup = sb.lookup_body(&session, &card(&sixteen_minutes_ago, &y), 1000, "stale");
+    assert_eq!(sb.post(LOOKUP, &lookup).await.0, 400);
+    // A fresh capture, with a two-digit year as a card form gives it, is taken.
+    body["encrypted_card"] = json!(card(&common::verifone::capture_time(), &y[2..]));
+    let (status, paid) = sb.post(PAY, &body).await;
+    assert_eq!(status, 201, "{paid}");
+    assert_eq!(paid["card_details"]["expiry_year"].as_i64(), y.parse().ok());
+}
+
 #[tokio::test]
 async fn idempotency_key_replays_the_first_answer() {
     let (_app, sb) = spawn().await;
@@ -329,10 +495,69 @@ async fn pre_authorization_capture_refund_and_void() {
     let (_, auth2) = sb.post(PAY, &body).await;
     let id2 = auth2["id"].as_str().unwrap();
     let (status, voided) = sb.post(&format!("/verifone/oidc/api/v2/transactions/{id2}/void"), &json!({})).await;
-    assert_eq!((status.as_u16(), voided["status"].as_str()), (201, Some("VOIDED")));
+    assert_eq!((status.as_u16(), voided["status"].as_str()), (201, Some("AUTHORIZATION_VOIDED")));
     let (status, refund) = sb.post(&format!("/verifone/oidc/api/v2/transactions/{id2}/refund"), &json!({})).await;
     assert_eq!(status, 400);
     assert!(refund["message"].as_str().unwrap().contains("voided"), "{refund}");
+}
+
+#[tokio::test]
+async fn release_and_void_capture() {
+    let (_app, sb) = spawn().await;
+    let mut body = sb.payment_body("5555555555554444", 10_000, None).await;
+    body["capture_now"] = json!(false);
+    body["auth_type"] = json!("PRE_AUTH");
+    let action = |id: &Value, a: &str| format!("/verifone/oidc/api/v2/transactions/{}/{a}", id.as_str().unwrap());
+
+    // Part of a hold released: the rest can be captured, not more.
+    let (_, hold) = sb.post(PAY, &body).await;
+    let (status, released) = sb.post(&action(&hold["id"], "release"), &json!({"amount": 4_000})).await;
+    assert_eq!((status.as_u16(), released["status"].as_str()), (201, Some("AUTHORIZED")), "{released}");
+    assert_eq!(sb.post(&action(&hold["id"], "capture"), &json!({"amount": 6_001})).await.0, 400);
+    let (status, rest) = sb.post(&action(&hold["id"], "release"), &json!({})).await;
+    assert_eq!((status.as_u16(), rest["status"].as_str()), (201, Some("AUTHORIZATION_VOIDED")), "{rest}");
+    assert_eq!(sb.post(&action(&hold["id"], "capture"), &json!({})).await.0, 400, "nothing is held");
+
+    // A capture not yet settled can be voided; then it can be neither refunded nor voided again.
+    let (_, hold) = sb.post(PAY, &body).await;
+    assert_eq!(sb.post(&action(&hold["id"], "void_capture"), &json!({})).await.0, 400, "nothing captured");
+    assert_eq!(sb.post(&action(&hold["id"], "capture"), &json!({"amount": 7_000})).await.0, 201);
+    let (status, cancelled) = sb.post(&action(&hold["id"], "void_capture"), &json!({})).await;
+    assert_eq!((status.as_u16(), cancelled["status"].as_str()), (201, Some("SETTLEMENT_CANCELLED")), "{cancelled}");
+    assert_eq!(cancelled["id"], hold["id"]);
+    assert_eq!(sb.post(&action(&hold["id"], "refund"), &json!({})).await.0, 400);
+    let (status, again) = sb.post(&action(&hold["id"], "void_capture"), &json!({})).await;
+    assert_eq!(status, 400);
+    assert_eq!(again["reversal_status"], "NONE");
+
+    // A sale is no hold to release.
+    let (_, sale) = sb.post(PAY, &sb.payment_body("4111111111111111", 1_000, None).await).await;
+    assert_eq!(sb.post(&action(&sale["id"], "release"), &json!({})).await.0, 400);
+}
+
+/// Every refusal carries the published fields, whatever was wrong with the request.
+#[tokio::test]
+async fn refusals_have_the_published_body() {
+    let (_app, sb) = spawn().await;
+    for (path, ecommerce) in [
+        ("/verifone/oidc/3ds-service/v2/jwt/create", false),
+        (LOOKUP, false),
+        (VALIDATE, false),
+        (PAY, true),
+        ("/verifone/oidc/api/v2/transactions/nope/refund", true),
+    ] {
+        for body in ["not json", "[1, 2]"] {
+            let res = sb.authed_post(path).header("content-type", "application/json").body(body).send().await.unwrap();
+            let status = res.status();
+            let body: Value = res.json().await.expect("a JSON body");
+            assert!(status.is_client_error(), "{path}: {status}");
+            assert_eq!(body["code"], status.as_u16(), "{path}: {body}");
+            assert!(body["message"].is_string() && body["details"].is_object() && body["timestamp"].is_number());
+            assert_eq!(body["reversal_status"].is_string(), ecommerce, "{path}: {body}");
+        }
+    }
+    let (status, body) = sb.get("/verifone/oidc/api/v2/transaction/nope").await;
+    assert_eq!((status.as_u16(), body["reversal_status"].as_str()), (404, Some("NONE")));
 }
 
 #[tokio::test]
@@ -372,17 +597,49 @@ async fn injected_faults() {
 }
 
 #[tokio::test]
-async fn lists_authentications() {
+async fn lists_authentications_in_the_published_shape_and_query_language() {
     let (_app, sb) = spawn().await;
-    sb.lookup("4000000000001000", 1000).await;
-    sb.lookup("4000000000001018", 1000).await;
-    let (status, list) = sb.get("/verifone/oidc/3ds-service/v2/3d?pares_status=N&_limit=10").await;
-    assert_eq!(status, 200);
-    assert_eq!(list["total"], 1);
-    assert_eq!(list["data"][0]["pares_status"], "N");
-    assert!(!list.to_string().contains("4000000000001018"));
-    let (_, all) = sb.get("/verifone/oidc/3ds-service/v2/3d?_limit=1").await;
-    assert_eq!((all["total"].as_i64(), all["data"].as_array().map(Vec::len)), (Some(2), Some(1)));
+    let (_, y) = sb.lookup("4000000000001000", 1000).await;
+    let (_, n) = sb.lookup("4000000000001018", 2500).await;
+    let (status, list) = sb.get("/verifone/oidc/3ds-service/v2/3d?authentication.pares_status=N&_limit=10").await;
+    assert_eq!(status, 200, "{list}");
+    let records = list.as_array().expect("an array of ThreeDSAuthentication records");
+    assert_eq!(records.len(), 1);
+    let r = &records[0];
+    assert_eq!(r["_id"], n["authentication_id"]);
+    assert_eq!((r["amount"].as_i64(), r["currency_code"].as_str()), (Some(2500), Some("EUR")));
+    assert_eq!(r["transaction_id"], n["transaction_id"]);
+    assert_eq!(r["threeds_contract_id"], "sandbox-3ds-contract");
+    assert!(r["created_at"].as_str().is_some_and(|t| t.ends_with('Z')), "{r}");
+    assert!(r["card"].is_string() && r["entity_id"].is_string());
+    assert_eq!(r["authentication"]["pares_status"], "N");
+    assert!(!list.to_string().contains("4000000000001018"), "never the card number");
+
+    let ids = |q: &'static str| {
+        let sb = &sb;
+        async move {
+            let (status, list) = sb.get(&format!("/verifone/oidc/3ds-service/v2/3d?{q}")).await;
+            assert_eq!(status, 200, "{q}: {list}");
+            list.as_array().unwrap().iter().map(|r| r["_id"].clone()).collect::<Vec<_>>()
+        }
+    };
+    let (yid, nid) = (y["authentication_id"].clone(), n["authentication_id"].clone());
+    assert_eq!(ids("_limit=1").await, vec![nid.clone()], "newest first");
+    assert_eq!(ids("_sort=amount").await, vec![yid.clone(), nid.clone()]);
+    assert_eq!(ids("_sort=-amount").await, vec![nid.clone(), yid.clone()]);
+    assert_eq!(ids("_sort=amount&_skip=1").await, vec![nid.clone()]);
+    assert_eq!(ids("amount>=2000").await, vec![nid.clone()]);
+    assert_eq!(ids("amount<=2000").await, vec![yid.clone()]);
+    assert_eq!(ids("amount!=2500").await, vec![yid.clone()]);
+    assert_eq!(ids("amount=1000&currency_code=EUR").await, vec![yid.clone()]);
+    assert_eq!(ids("authentication.pares_status=Y&authentication.pares_status=N&_sort=amount").await, vec![yid, nid]);
+    assert!(ids("currency_code=USD").await.is_empty());
+    let (status, one) =
+        sb.get(&format!("/verifone/oidc/3ds-service/v2/3d/{}", n["authentication_id"].as_str().unwrap())).await;
+    assert_eq!((status.as_u16(), &one["_id"]), (200, &n["authentication_id"]));
+    let (status, bad) = sb.get("/verifone/oidc/3ds-service/v2/3d?_limit=0").await;
+    assert_eq!(status, 400);
+    assert!(bad["code"].is_number() && bad["message"].is_string() && bad["timestamp"].is_number());
 }
 
 #[tokio::test]

@@ -27,9 +27,13 @@ test('a challenge completed with 1234 validates, and the server can verify the J
   expect(data.Payment.ExtendedData).toMatchObject({ PAResStatus: 'Y', SignatureVerification: 'Y', ECIFlag: '05' });
   const res = await request.post('/sandbox/verifone/oidc/3ds-service/v2/jwt/validate', {
     headers: { authorization: SANDBOX.auth },
-    data: { jwt },
+    data: { authentication_id: answer.authentication_id, jwt, threeds_contract_id: SANDBOX.contract },
   });
-  expect(await res.json()).toMatchObject({ valid: true, pares_status: 'Y', action_code: 'SUCCESS' });
+  expect(await res.json()).toMatchObject({
+    authentication_id: answer.authentication_id,
+    action_code: 'SUCCESS',
+    validation_result: { pares_status: 'Y', signature_verification: 'Y', eci_flag: '05' },
+  });
 });
 
 test('wrong codes fail the challenge after three attempts', async ({ page, request }) => {

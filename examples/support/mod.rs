@@ -34,7 +34,10 @@ pub async fn encryption_key(http: &reqwest::Client, base: &str) -> SignedPublicK
 
 /// A card as verifone.js encrypts it: OpenPGP to the provider's key, base64 of the armored message.
 pub fn encrypt_card(key: &SignedPublicKey, pan: &str, year: u16) -> String {
-    let plain = json!({"captureTime": "2026-11-23T09:00:00Z", "cardNumber": pan, "expiryMonth": "01",
+    // Now, as verifone.js writes it: an encrypted card older than 15 minutes is refused.
+    let now = card_checkout::server::clock::format_time(card_checkout::server::db::now_ms());
+    let capture_time = now.trim_end_matches(" UTC").replacen(' ', "T", 1) + "Z";
+    let plain = json!({"captureTime": capture_time, "cardNumber": pan, "expiryMonth": "01",
         "expiryYear": year.to_string(), "cvv": if pan.starts_with("34") { "1234" } else { "123" }})
     .to_string();
     let mut b =

@@ -21,6 +21,9 @@ pub enum CheckoutFnError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// A rate limit against card testing: the sentence says what to do.
+    #[error("{0}")]
+    TooManyAttempts(String),
     #[error("the payment service is not answering right now; you have not been charged, please try again")]
     Unavailable,
     #[error("something went wrong on our side; you have not been charged twice, please try again")]
@@ -38,6 +41,7 @@ impl super::error::HttpStatus for CheckoutFnError {
             CheckoutFnError::Malformed => 400,
             CheckoutFnError::NotFound => 404,
             CheckoutFnError::Conflict(_) => 409,
+            CheckoutFnError::TooManyAttempts(_) => 429,
             CheckoutFnError::Unavailable => 503,
             CheckoutFnError::Internal | CheckoutFnError::Transport(_) => 500,
         }
@@ -111,6 +115,37 @@ fn map_error(e: crate::server::checkout::CheckoutError) -> CheckoutFnError {
 }
 
 #[cfg(feature = "ssr")]
+fn limited(e: crate::server::limits::LimitError) -> CheckoutFnError {
+    use crate::server::limits::LimitError;
+    match e {
+        LimitError::Reached(message) => CheckoutFnError::TooManyAttempts(message.to_owned()),
+        LimitError::Store(e) => super::error::internal("checkout limits", e),
+    }
+}
+
+/// The client's address, read as the back office reads it (`TRUSTED_PROXIES`).
+#[cfg(feature = "ssr")]
+fn client_address(state: &crate::server::state::AppState) -> String {
+    match leptos::prelude::use_context::<axum::http::request::Parts>() {
+        Some(p) => {
+            crate::server::client_address::of_request(&p.extensions, &p.headers, &state.settings.trusted_proxies)
+        }
+        None => "unknown".to_owned(),
+    }
+}
+
+/// Counts a finished order against its card if it was declined or failed; a failure to count is logged, as
+/// the shopper's answer is already decided.
+#[cfg(feature = "ssr")]
+async fn count_outcome(state: &crate::server::state::AppState, next: &NextStep) {
+    if let NextStep::Done { order_id } = next
+        && let Err(e) = state.limits().after(order_id).await
+    {
+        tracing::warn!(error = %e, "counting a checkout's outcome for its card failed");
+    }
+}
+
+#[cfg(feature = "ssr")]
 fn parse_cart(cart: &str) -> Result<Vec<crate::domain::catalog::CartLine>, CheckoutFnError> {
     crate::domain::catalog::parse_cart(cart)
         .map_err(|e| CheckoutFnError::Invalid(vec![FieldError::new("cart", e.to_string())]))
@@ -122,6 +157,7 @@ pub async fn start_checkout(cart: String) -> Result<CheckoutStart, CheckoutFnErr
     let state = AppState::current();
     let quote = crate::domain::catalog::quote(&parse_cart(&cart)?, state.settings.shop.currency)
         .map_err(|e| CheckoutFnError::Invalid(vec![FieldError::new("cart", e.to_string())]))?;
+    state.limits().start(&client_address(&state)).await.map_err(limited)?;
     let jwt = state.verifone.create_jwt().await.map_err(|e| {
         tracing::warn!(error = %e, "could not create the 3DS JWT");
         CheckoutFnError::Unavailable
@@ -146,6 +182,7 @@ pub async fn start_checkout(cart: String) -> Result<CheckoutStart, CheckoutFnErr
 pub async fn place_order(input: PlaceOrderInput) -> Result<NextStep, CheckoutFnError> {
     use crate::server::{checkout::PlaceOrder, state::AppState};
     let state = AppState::current();
+    state.limits().place(&client_address(&state), &input.card).await.map_err(limited)?;
     let order = PlaceOrder {
         checkout_key: input.checkout_key,
         cart: parse_cart(&input.cart)?,
@@ -154,17 +191,22 @@ pub async fn place_order(input: PlaceOrderInput) -> Result<NextStep, CheckoutFnE
         session_id: input.session_id,
         encrypted_card: input.encrypted_card,
     };
-    state.checkout().place_order(order).await.map_err(map_error)
+    let next = state.checkout().place_order(order).await.map_err(map_error)?;
+    count_outcome(&state, &next).await;
+    Ok(next)
 }
 
 /// The challenge's answer. It takes no card: the payment uses the one the bank authenticated.
 #[server(endpoint = "checkout/challenge", input = Json)]
 pub async fn complete_challenge(order_id: String, jwt: String) -> Result<NextStep, CheckoutFnError> {
     let state = crate::server::state::AppState::current();
-    state.checkout().complete_challenge(&order_id, &jwt).await.map_err(map_error)
+    let next = state.checkout().complete_challenge(&order_id, &jwt).await.map_err(map_error)?;
+    count_outcome(&state, &next).await;
+    Ok(next)
 }
 
-/// The order as the shopper may see it. An order whose payment answer was lost is resolved first.
+/// The order as the shopper may see it. An order whose payment answer was lost (or never recorded) is resolved
+/// first.
 #[server(endpoint = "checkout/order", input = Json)]
 pub async fn order_result(order_id: String) -> Result<OrderView, CheckoutFnError> {
     use crate::server::{
@@ -177,8 +219,11 @@ pub async fn order_result(order_id: String) -> Result<OrderView, CheckoutFnError
         orders::OrderError::NotFound => CheckoutFnError::NotFound,
         other => map_error(CheckoutError::Store(other)),
     };
-    if orders::get(&state.pool, &order_id).await.map_err(not_found)?.status == PaymentStatus::Unknown {
+    let status = orders::get(&state.pool, &order_id).await.map_err(not_found)?.status;
+    if matches!(status, PaymentStatus::Unknown | PaymentStatus::Authorizing) {
         state.checkout().resolve_unknown(&order_id).await.map_err(map_error)?;
+        // Another resolver (the sweeper, a notification) may hold the order: its answer is moments away.
+        state.checkout().await_resolver(&order_id).await.map_err(map_error)?;
     }
     let order = orders::get(&state.pool, &order_id).await.map_err(not_found)?;
     let currency = order.amount.currency();

@@ -16,6 +16,7 @@ use crate::domain::{
 use crate::server::{
     clock::today,
     config::{Settings, ThreeDsPolicy},
+    crash,
     db::{
         self,
         orders::{self, CaptureMode, NewOrder, OrderError, Provider},
@@ -23,7 +24,7 @@ use crate::server::{
     },
     providers::{
         ProviderError,
-        verifone::{TxnOutcome, VerifoneClient, wire},
+        verifone::{self, TxnOutcome, VerifoneClient, wire},
     },
 };
 use serde::{Deserialize, Serialize};
@@ -194,6 +195,10 @@ impl Checkout<'_> {
         let mut tx = db::begin_write(self.pool).await?;
         payments::insert_threeds(&mut tx, ctx.order_id, &row).await?;
         orders::append_event(&mut tx, ctx.order_id, "lookup_answered", &json!(row)).await?;
+        // The provider read the encrypted card: its brand, not the browser's, goes to the payment and the order.
+        let brand = l.card_brand.as_deref().and_then(verifone::brand_of);
+        self.correct_card(&mut tx, ctx.order_id, "lookup", brand, None).await?;
+        let ctx = &PayContext { brand: brand.unwrap_or(ctx.brand), ..*ctx };
         let challenge = match (l.acs_url, l.payload, l.transaction_id) {
             (Some(acs_url), Some(payload), Some(transaction_id)) => {
                 Some(Challenge { acs_url, payload, transaction_id })
@@ -249,6 +254,25 @@ impl Checkout<'_> {
                 self.conclude(tx, ctx.order_id, PaymentStatus::Declined, why).await
             }
         }
+    }
+
+    /// Keeps what the provider reported of the card where the browser said otherwise (a browser cannot be
+    /// trusted to describe the card it encrypted), noting the correction in the timeline.
+    async fn correct_card(
+        &self,
+        tx: &mut db::Tx,
+        order_id: &str,
+        reported_by: &str,
+        brand: Option<CardBrand>,
+        digits: Option<(&str, &str)>,
+    ) -> Result<(), CheckoutError> {
+        if orders::correct_card(tx, order_id, brand, digits).await? {
+            let (bin6, last4) = digits.unzip();
+            let event = json!({"reported_by": reported_by, "brand": brand.map(CardBrand::code), "bin6": bin6,
+                               "last4": last4});
+            orders::append_event(tx, order_id, "card_corrected", &event).await?;
+        }
+        Ok(())
     }
 
     /// A submit repeated with a checkout key that has its order (a double click, a retried request) gets what
@@ -311,65 +335,67 @@ impl Checkout<'_> {
         let awaiting = Awaiting::parse(&taken)?;
         let ctx = PayContext {
             order_id,
-            brand: order.card.as_ref().map_or(CardBrand::Visa, |c| c.brand),
+            // The brand the lookup reported, kept on the order.
+            brand: order.card.as_ref().map(|c| c.brand).ok_or(OrderError::Corrupt("card"))?,
             encrypted_card: &awaiting.encrypted_card,
         };
-        let v = match self.verifone.validate_jwt(jwt).await {
+        // Nothing is recorded while the order waits: its latest 3-D Secure answer is the lookup's, whose
+        // authentication the JWT must carry the outcome of (the 3DS service checks it).
+        let lookup = payments::latest_threeds(self.pool, order_id).await?.unwrap_or_default();
+        let validated = match lookup.authentication_id.as_deref() {
+            Some(authentication_id) => self.verifone.validate_jwt(authentication_id, jwt).await.map_err(|e| e.to_string()),
+            None => Err("the lookup gave no authentication_id".to_owned()),
+        };
+        let v = match validated {
             Ok(v) => v,
-            Err(e) => {
+            Err(error) => {
                 let mut tx = db::begin_write(self.pool).await?;
-                orders::append_event(
-                    &mut tx,
-                    order_id,
-                    "challenge_validation_failed",
-                    &json!({"error": e.to_string()}),
-                )
-                .await?;
+                orders::append_event(&mut tx, order_id, "challenge_validation_failed", &json!({"error": error}))
+                    .await?;
                 return self.conclude(tx, order_id, PaymentStatus::Failed, reason::MISMATCH).await;
             }
         };
-        // Nothing is recorded while the order waits: its latest 3-D Secure answer is the lookup's.
-        let lookup_enrolled = payments::latest_threeds(self.pool, order_id).await?.and_then(|r| r.enrolled);
-        let belongs = v.transaction_id.as_deref() == Some(awaiting.challenge.transaction_id.as_str())
-            && v.amount == Some(order.amount.minor())
-            && v.currency_code.as_deref() == Some(order.amount.currency().code());
-        let enrolled = lookup_enrolled.as_deref().and_then(Enrolled::parse);
-        let pares = v.pares_status.as_deref().and_then(PaResStatus::parse);
-        let outcome = outcome(enrolled, pares, v.signature_verification.as_deref());
+        let belongs = v.authentication_id.is_some() && v.authentication_id == lookup.authentication_id;
+        let r = v.validation_result;
+        let enrolled = lookup.enrolled.as_deref().and_then(Enrolled::parse);
+        let pares = r.pares_status.as_deref().and_then(PaResStatus::parse);
+        let outcome = outcome(enrolled, pares, r.signature_verification.as_deref());
         let row = ThreeDsRow {
             stage: "challenge".into(),
             authentication_id: v.authentication_id.clone(),
-            transaction_id: v.transaction_id.clone(),
-            ds_transaction_id: v.ds_transaction_id.clone(),
-            threeds_version: v.threeds_version.clone(),
+            transaction_id: Some(awaiting.challenge.transaction_id.clone()),
+            acs_transaction_id: r.acs_transaction_id.clone(),
+            ds_transaction_id: r.ds_transaction_id.clone(),
+            threeds_version: lookup.threeds_version.clone(),
             enrolled: enrolled.map(|e| e.to_string()),
             pares_status: pares.map(|p| p.to_string()),
-            signature_verification: known_signature(v.signature_verification.as_deref()),
-            eci_flag: known_eci(v.eci_flag.as_deref()),
-            cavv_present: v.cavv.as_deref().is_some_and(|c| !c.is_empty()),
+            signature_verification: known_signature(r.signature_verification.as_deref()),
+            eci_flag: known_eci(r.eci_flag.as_deref()),
+            cavv_present: r.cavv.as_deref().is_some_and(|c| !c.is_empty()),
+            status_reason: r.reason_code.clone().filter(|c| !c.is_empty()),
             action_code: v.action_code.clone(),
-            error_no: v.error_number.as_ref().map(|n| n.to_string().trim_matches('"').to_owned()),
-            error_desc: v.error_description.clone(),
+            error_no: v.error_no.clone(),
+            error_desc: v.error_desc.clone(),
             liability_shifted: belongs && outcome.liability_shift().is_shifted(),
             ..ThreeDsRow::default()
         };
         let mut tx = db::begin_write(self.pool).await?;
         payments::insert_threeds(&mut tx, order_id, &row).await?;
         orders::append_event(&mut tx, order_id, "challenge_validated", &json!(row)).await?;
-        if !belongs || v.valid == Some(false) {
+        if !belongs {
             return self.conclude(tx, order_id, PaymentStatus::Failed, reason::MISMATCH).await;
         }
         let stage = Stage::Challenge(v.action_code.as_deref().and_then(ActionCode::parse));
         let threed = wire::ThreedAuthentication {
-            eci_flag: v.eci_flag,
-            enrolled: lookup_enrolled,
-            cavv: v.cavv,
-            pares_status: v.pares_status,
-            threeds_version: v.threeds_version,
-            ds_transaction_id: v.ds_transaction_id,
-            signature_verification: v.signature_verification,
-            error_desc: v.error_description,
-            error_no: Some("0".into()),
+            eci_flag: r.eci_flag,
+            enrolled: lookup.enrolled,
+            cavv: r.cavv,
+            pares_status: r.pares_status,
+            threeds_version: lookup.threeds_version,
+            ds_transaction_id: r.ds_transaction_id,
+            signature_verification: r.signature_verification,
+            error_desc: v.error_desc,
+            error_no: v.error_no,
         };
         self.follow(&ctx, tx, outcome.decide(stage), threed, None).await
     }
@@ -438,10 +464,26 @@ impl Checkout<'_> {
             &json!({"idempotency_key": key, "request": logged}),
         )
         .await?;
+        crash::point("authorize", "before_intent");
         tx.commit().await?;
+        crash::point("authorize", "after_intent");
 
-        let answer = self.verifone.pay(&request, &key).await;
-        self.record_payment(ctx.order_id, &attempt_id, pre_auth, order.amount.minor(), answer).await?;
+        // The call and its record run on their own task: a shopper who goes away (the handler is dropped)
+        // does not cancel them, so the provider's answer is recorded all the same.
+        let (pool, verifone, settings) = (self.pool.clone(), self.verifone.clone(), self.settings.clone());
+        let (order_id, amount) = (ctx.order_id.to_owned(), order.amount.minor());
+        let call = tokio::spawn(async move {
+            let answer = verifone.pay(&stored, &key).await;
+            crash::point("authorize", "after_answer");
+            let checkout = Checkout { pool: &pool, verifone: &verifone, settings: &settings };
+            checkout.record_payment(&order_id, &attempt_id, pre_auth, amount, answer, None).await
+        });
+        // Should the task fail, the attempt stays pending: the receipt shows it as being confirmed, and it is
+        // resolved like a lost answer.
+        match call.await {
+            Ok(recorded) => recorded?,
+            Err(e) => tracing::error!(error = %e, "the payment call's task failed; it is left to the sweeper"),
+        }
         Ok(NextStep::Done { order_id: ctx.order_id.to_owned() })
     }
 
@@ -452,12 +494,24 @@ impl Checkout<'_> {
         pre_auth: bool,
         amount: i64,
         answer: Result<wire::Transaction, ProviderError>,
+        lease: Option<&str>,
     ) -> Result<(), CheckoutError> {
         let mut tx = db::begin_write(self.pool).await?;
+        // A resolver records only while it holds the order (one whose lease was taken over leaves it), and
+        // gives the order back in the same commit.
+        if let Some(owner) = lease {
+            let held = orders::holds_lease(&mut tx, order_id, owner).await?;
+            orders::release_lease(&mut tx, order_id, owner).await?;
+            if !held {
+                return Ok(());
+            }
+        }
         if payments::attempt_answered(&mut tx, attempt_id).await? {
-            // Resolved meanwhile (the sweeper, a notification and a page view can race): nothing to do.
+            // Recorded meanwhile (the call's own task, a resolver, a notification): nothing to add.
+            tx.commit().await?;
             return Ok(());
         }
+        let already_unknown = orders::get_locked(&mut tx, order_id).await?.status == PaymentStatus::Unknown;
         match answer {
             Ok(t) => {
                 let outcome = t.outcome();
@@ -491,10 +545,21 @@ impl Checkout<'_> {
                 )
                 .await?;
                 orders::append_event(&mut tx, order_id, "payment_answered", &json!(t)).await?;
+                let (brand, digits) = t.reported_card();
+                self.correct_card(
+                    &mut tx,
+                    order_id,
+                    "payment",
+                    brand,
+                    digits.as_ref().map(|(b, l)| (b.as_str(), l.as_str())),
+                )
+                .await?;
                 if status == PaymentStatus::Captured {
                     orders::add(&mut tx, order_id, orders::Tally::Captured, amount).await?;
                 }
-                orders::finish(&mut tx, order_id, status, &why).await?;
+                if !(status == PaymentStatus::Unknown && already_unknown) {
+                    orders::finish(&mut tx, order_id, status, &why).await?;
+                }
             }
             Err(e) => {
                 let unknown = e.outcome_unknown();
@@ -520,40 +585,77 @@ impl Checkout<'_> {
                 } else {
                     (PaymentStatus::Failed, reason::FAILED)
                 };
-                orders::finish(&mut tx, order_id, status, why).await?;
+                if !(status == PaymentStatus::Unknown && already_unknown) {
+                    orders::finish(&mut tx, order_id, status, why).await?;
+                }
             }
         }
         tx.commit().await?;
         Ok(())
     }
 
-    /// An order whose payment answer was lost: resend the same request with the same idempotency key, so
-    /// the provider answers what it did the first time (or does it now, once).
+    /// An order whose payment answer was lost, or whose call a stopped process never recorded (still
+    /// `authorizing` after the provider's timeout). One resolver at a time holds the order (a lease in the
+    /// database) and asks the provider what happened: it reads the transaction when its id is known, and
+    /// otherwise sends the same request again with the same idempotency key, the one way to learn about a
+    /// payment whose id never reached us (the eCommerce API reads transactions by id only). Only a transaction
+    /// is an outcome: a refusal of a resend (a 409 "in use", "CAVV used") says nothing about the first send,
+    /// so the order stays `unknown`, visible to the merchant, and is asked about again by the next sweep.
     pub async fn resolve_unknown(&self, order_id: &str) -> Result<(), CheckoutError> {
         let order = orders::get(self.pool, order_id).await?;
-        if order.status != PaymentStatus::Unknown {
+        if !matches!(order.status, PaymentStatus::Unknown | PaymentStatus::Authorizing) {
             return Ok(());
         }
-        let Some((attempt_id, key, request)) = payments::unknown_attempt(self.pool, order_id).await? else {
+        let stale_before = self.verifone.unanswered_before();
+        let Some(attempt) = payments::unresolved_authorization(self.pool, order_id, stale_before).await? else {
             return Ok(());
         };
-        let answer = self.verifone.pay_again(&request, &key).await;
-        if matches!(&answer, Err(e) if e.outcome_unknown()) {
-            return Ok(()); // still no answer: leave it unknown for the next try
+        let owner = uuid::Uuid::new_v4().to_string();
+        let mut tx = db::begin_write(self.pool).await?;
+        let held = orders::take_lease(&mut tx, order_id, &owner, self.verifone.lease_until()).await?;
+        tx.commit().await?;
+        if !held {
+            return Ok(()); // another resolver holds it
         }
-        {
-            let mut tx = db::begin_write(self.pool).await?;
-            orders::append_event(&mut tx, order_id, "payment_resolution", &json!({"idempotency_key": key})).await?;
-            tx.commit().await?;
+        let answer = match (&attempt.provider_transaction_id, &attempt.pending_request) {
+            (Some(id), _) => self.verifone.read(id).await,
+            (None, Some(request)) => self.verifone.pay(request, &attempt.idempotency_key).await,
+            (None, None) => {
+                Err(ProviderError::Malformed("the attempt kept neither its transaction nor its request".into()))
+            }
+        };
+        let pre_auth = order.capture_mode == CaptureMode::PreAuth;
+        let answer = match answer {
+            Ok(t) => {
+                let mut tx = db::begin_write(self.pool).await?;
+                let details =
+                    json!({"idempotency_key": attempt.idempotency_key, "read": attempt.provider_transaction_id});
+                orders::append_event(&mut tx, order_id, "payment_resolution", &details).await?;
+                tx.commit().await?;
+                Ok(t)
+            }
+            // Still nothing to go by: an order the timeline shows as unknown already is left as it is.
+            Err(e) if attempt.status == "unknown" => {
+                tracing::info!(order_id, error = %e, "a lost payment answer is still unknown");
+                let mut tx = db::begin_write(self.pool).await?;
+                orders::release_lease(&mut tx, order_id, &owner).await?;
+                tx.commit().await?;
+                return Ok(());
+            }
+            // A call never answered, and no transaction now either (a refusal, no answer): unknown, not failed.
+            Err(e) => Err(ProviderError::Malformed(format!("no outcome from the provider ({e})"))),
+        };
+        self.record_payment(order_id, &attempt.id, pre_auth, attempt.amount_minor, answer, Some(&owner)).await
+    }
+
+    /// Waits a moment for a resolver that holds the order to let it go, so the receipt page can show what
+    /// it learnt; a longer resolution (a slow provider) is left to the page's next refresh.
+    pub async fn await_resolver(&self, order_id: &str) -> Result<(), CheckoutError> {
+        let until = std::time::Instant::now() + AWAIT_RESOLVER;
+        while orders::lease_held(self.pool, order_id).await? && std::time::Instant::now() < until {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        self.record_payment(
-            order_id,
-            &attempt_id,
-            order.capture_mode == CaptureMode::PreAuth,
-            order.amount.minor(),
-            answer,
-        )
-        .await
+        Ok(())
     }
 
     /// Expires checkouts the shopper left (e.g. a tab closed mid-challenge). One that cannot be expired is
@@ -625,6 +727,9 @@ fn outcome(enrolled: Option<Enrolled>, pares: Option<PaResStatus>, sig: Option<&
         eci: None,
     }
 }
+
+/// How long the receipt page waits for another resolver of its order.
+const AWAIT_RESOLVER: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Bounds of the browser SDKs' tokens, far above any real one: nothing unbounded is stored or sent on.
 const MAX_SESSION_ID: usize = 128;

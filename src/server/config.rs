@@ -65,6 +65,20 @@ pub struct ShopSettings {
     pub sweep_interval_secs: u64,
 }
 
+/// Card-testing brakes: each start costs a 3DS JWT, each place a lookup and an authorization. Defaults are
+/// far above what a shopper (or the test suites, from one address) does.
+#[derive(Clone, Debug)]
+pub struct CheckoutLimits {
+    /// `checkout/start` calls per client address per address window.
+    pub starts_per_address: i64,
+    /// `checkout/place` calls per client address per address window.
+    pub places_per_address: i64,
+    pub address_window_minutes: i64,
+    /// Declined or failed payments per card fingerprint per card window, after which the card is refused.
+    pub card_failures: i64,
+    pub card_window_minutes: i64,
+}
+
 #[derive(Clone, Debug)]
 pub struct MerchantSettings {
     /// A session ends after this many minutes without a request...
@@ -93,6 +107,7 @@ pub struct Settings {
     pub bambora: BamboraSettings,
     pub shop: ShopSettings,
     pub merchant: MerchantSettings,
+    pub limits: CheckoutLimits,
     /// Where the embedded sandbox POSTs transaction events (none by default).
     pub sandbox_notification_url: Option<String>,
     /// How long the sandbox's "timeout" test cards hold a lookup.
@@ -244,6 +259,13 @@ impl Settings {
                 sweep_interval_secs: parse(&get, "SWEEP_INTERVAL_SECS", "30", "whole seconds")?,
             },
             merchant,
+            limits: CheckoutLimits {
+                starts_per_address: parse(&get, "CHECKOUT_STARTS_PER_ADDRESS", "240", "a whole number")?,
+                places_per_address: parse(&get, "CHECKOUT_PLACES_PER_ADDRESS", "120", "a whole number")?,
+                address_window_minutes: parse(&get, "CHECKOUT_ADDRESS_WINDOW_MINUTES", "10", "whole minutes")?,
+                card_failures: parse(&get, "CHECKOUT_CARD_FAILURES", "5", "a whole number")?,
+                card_window_minutes: parse(&get, "CHECKOUT_CARD_WINDOW_MINUTES", "60", "whole minutes")?,
+            },
             sandbox_notification_url,
             sandbox_timeout_delay_ms: parse(&get, "SANDBOX_TIMEOUT_DELAY_MS", "20000", "milliseconds")?,
             trusted_proxies: match get("TRUSTED_PROXIES") {

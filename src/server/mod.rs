@@ -1,10 +1,13 @@
 //! Everything with I/O. Compiled for the server only.
 
 pub mod checkout;
+pub mod client_address;
 pub mod clock;
 pub mod config;
+pub mod crash;
 pub mod csp;
 pub mod db;
+pub mod limits;
 pub mod merchant;
 pub mod notifications;
 pub mod providers;

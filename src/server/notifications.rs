@@ -1,6 +1,7 @@
 //! Receives Verifone's signed transaction events: the signature and its age are checked, each event id is
 //! processed once, and the order's timeline and amounts follow what happened at the provider (a refund made
-//! in Verifone's own portal, say). Actions we sent ourselves are counted once, by whichever arrives first.
+//! in Verifone's own portal, say), also while one of our own is in flight. Actions we sent ourselves are
+//! counted once, by whichever arrives first: their answer or their event.
 
 use super::{
     db::{
@@ -85,6 +86,10 @@ fn hex(s: &str) -> Option<Vec<u8>> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
 }
 
+/// Events about the payment itself: they name its transaction, which a lost answer is resolved by reading.
+const PAYMENT_EVENTS: [&str; 4] =
+    ["TxnSaleApproved", "TxnSaleDeclined", "TxnAuthorisationApproved", "TxnAuthorisationDeclined"];
+
 fn action_of(event: &str) -> Option<Action> {
     match event {
         "TxnRefundApproved" => Some(Action::Refund),
@@ -119,9 +124,12 @@ async fn receive(state: &AppState, n: Envelope) -> Result<&'static str, OrderErr
     if let Some(action) = action_of(&n.event) {
         apply_external(&mut tx, &order, action, &n).await?;
     }
+    if PAYMENT_EVENTS.contains(&n.event.as_str()) && !n.data.id.is_empty() {
+        payments::note_authorization(&mut tx, &order_id, &n.data.id).await?;
+    }
     tx.commit().await?;
     // A payment whose answer we lost: the event says it went through; resolve it the one safe way.
-    if order.status == PaymentStatus::Unknown
+    if matches!(order.status, PaymentStatus::Unknown | PaymentStatus::Authorizing)
         && let Err(e) = state.checkout().resolve_unknown(&order_id).await
     {
         tracing::warn!(error = %e, "resolving a payment after its notification failed");
@@ -129,8 +137,10 @@ async fn receive(state: &AppState, n: Envelope) -> Result<&'static str, OrderErr
     Ok("processed")
 }
 
-/// A refund, capture or void the event reports: counted unless we sent it ourselves (in flight, or
-/// recorded already), and only if the order allows it.
+/// A refund, capture or void the event reports: counted unless its transaction is already (the answer to
+/// our own call came first), and only if the order allows it. It is applied even while one of ours is in
+/// flight: if the event is of ours, our answer then finds its transaction counted and adds nothing; if it is
+/// one made at the provider (its portal), both count, each once.
 async fn apply_external(
     tx: &mut db::Tx,
     order: &orders::Order,
@@ -138,7 +148,7 @@ async fn apply_external(
     n: &Envelope,
 ) -> Result<(), OrderError> {
     let kind = actions::kind_of(action);
-    if payments::action_in_flight(tx, &order.id).await? || payments::transaction_recorded(tx, kind, &n.data.id).await? {
+    if payments::transaction_recorded(tx, kind, &n.data.id).await? {
         return Ok(());
     }
     // The event says how much moved; without a valid amount it is refused, never taken as "all that remains".
@@ -154,7 +164,6 @@ async fn apply_external(
         }
     };
     let key = format!("notification:{}", n.id);
-    let attempt = payments::insert_attempt(tx, &order.id, kind, amount.minor(), &key, "{}").await?;
     let answer = AttemptAnswer {
         status: AttemptStatus::Succeeded,
         provider_transaction_id: Some(&n.data.id),
@@ -162,7 +171,7 @@ async fn apply_external(
         reason_code: n.data.reason_code.as_deref(),
         message: n.data.message.as_deref(),
     };
-    payments::record_attempt(tx, &attempt, &answer).await?;
+    payments::insert_answered_attempt(tx, &order.id, kind, amount.minor(), &key, &answer).await?;
     actions::apply(tx, &order.id, action, amount.minor()).await
 }
 

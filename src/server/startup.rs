@@ -47,6 +47,7 @@ impl Application {
             tracing::info!("merchant user from MERCHANT_EMAIL is ready");
         }
         let leptos_options = leptos_options(&settings, listener.local_addr()?);
+        super::crash::arm(&settings);
         let state = AppState::new(leptos_options, pool, settings);
         let router = router(state.clone());
         tokio::spawn(sweep(state.clone()));
@@ -64,8 +65,9 @@ impl Application {
     }
 }
 
-/// Periodically: resolve payments and actions whose answer was lost, expire checkouts left unfinished, and
-/// forget sessions and sign-in failures that no longer count.
+/// Periodically: resolve payments and actions whose answer was lost, expire checkouts left unfinished,
+/// forget sessions, sign-in failures and checkout limit counters that no longer count, and scrub the card
+/// data of ended checkouts from the database files.
 async fn sweep(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(state.settings.shop.sweep_interval_secs.max(1)));
     loop {
@@ -74,10 +76,12 @@ async fn sweep(state: AppState) {
         if let Err(e) = checkout.expire_abandoned().await {
             tracing::warn!(error = %e, "expiring abandoned checkouts failed");
         }
-        let unknown = db::orders::with_status(&state.pool, PaymentStatus::Unknown).await.unwrap_or_default();
-        for id in unknown {
-            if let Err(e) = checkout.resolve_unknown(&id).await {
-                tracing::warn!(error = %e, "resolving an unknown payment failed");
+        // Lost answers, and calls a stopped process never recorded (their orders still say authorizing).
+        for status in [PaymentStatus::Unknown, PaymentStatus::Authorizing] {
+            for id in db::orders::with_status(&state.pool, status).await.unwrap_or_default() {
+                if let Err(e) = checkout.resolve_unknown(&id).await {
+                    tracing::warn!(error = %e, "resolving an unknown payment failed");
+                }
             }
         }
         let actions = merchant::actions::Actions { pool: &state.pool, verifone: &state.verifone };
@@ -86,6 +90,13 @@ async fn sweep(state: AppState) {
         }
         if let Err(e) = merchant::auth::prune(&state.pool, &state.settings).await {
             tracing::warn!(error = %e, "pruning merchant sessions failed");
+        }
+        if let Err(e) = state.limits().prune().await {
+            tracing::warn!(error = %e, "pruning checkout limit counters failed");
+        }
+        // Last, so what this sweep ended is scrubbed from the files too.
+        if let Err(e) = db::retention::scrub(&state.pool).await {
+            tracing::warn!(error = %e, "scrubbing ended checkouts' card data failed");
         }
     }
 }

@@ -40,6 +40,10 @@ impl AppState {
         super::checkout::Checkout { pool: &self.pool, verifone: &self.verifone, settings: &self.settings }
     }
 
+    pub fn limits(&self) -> super::limits::Limits<'_> {
+        super::limits::Limits { pool: &self.pool, settings: &self.settings.limits }
+    }
+
     /// The armored public key verifone.js encrypts cards to (fetched with Verifone's timeout; a failed fetch
     /// is tried again by the next checkout).
     pub async fn encryption_key(&self) -> Result<String, ProviderError> {

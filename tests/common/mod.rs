@@ -6,6 +6,8 @@
 pub mod bambora;
 pub mod checkout;
 pub mod merchant;
+pub mod resilience;
+pub mod tamper;
 pub mod verifone;
 
 use card_checkout::server::db;
@@ -135,4 +137,29 @@ static LOGS: OnceLock<Mutex<String>> = OnceLock::new();
 /// Everything the apps of this test process have logged so far.
 pub fn captured_logs() -> String {
     LOGS.get_or_init(Default::default).lock().unwrap().clone()
+}
+
+/// Waits up to ten seconds for `check` to hold.
+pub async fn eventually<F: AsyncFnMut() -> bool>(what: &str, mut check: F) {
+    for _ in 0..100 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// An order's status and its captured and refunded amounts (minor units), as stored.
+pub async fn order_row(app: &TestApp, id: &str) -> (String, i64, i64) {
+    sqlx::query_as("SELECT status, captured_minor, refunded_minor FROM orders WHERE id = ?")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+/// The kinds of an order's timeline events, oldest first.
+pub async fn event_kinds(app: &TestApp, id: &str) -> Vec<String> {
+    db::orders::events(&app.pool, id).await.unwrap().into_iter().map(|e| e.kind).collect()
 }

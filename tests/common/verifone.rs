@@ -21,7 +21,12 @@ pub fn test_card_expiry() -> (String, String) {
 
 impl Sandbox {
     pub async fn of(app: &TestApp) -> Sandbox {
-        let base = format!("{}/sandbox", app.url);
+        Sandbox::at(&format!("{}/sandbox", app.url)).await
+    }
+
+    /// The sandbox mounted at `base` (e.g. a standalone one: `http://127.0.0.1:N/sandbox`).
+    pub async fn at(base: &str) -> Sandbox {
+        let base = base.to_owned();
         let http = reqwest::Client::new();
         let public_key = http
             .get(format!("{base}/verifone/keys/{}", d::VERIFONE_PUBLIC_KEY_ALIAS))
@@ -96,13 +101,17 @@ impl Sandbox {
 
     /// What verifone.js does: OpenPGP-encrypt the card JSON to the public key, armor, base64.
     pub fn encrypt(&self, pan: &str, month: &str, year: &str) -> String {
-        let plain = json!({
-            "captureTime": "2026-11-23T09:00:00Z",
+        self.encrypt_json(&json!({
+            "captureTime": capture_time(),
             "cardNumber": pan,
             "expiryMonth": month,
             "expiryYear": year,
             "cvv": if pan.starts_with('3') { "1234" } else { "123" },
-        });
+        }))
+    }
+
+    /// Encrypts any plaintext as verifone.js would encrypt the card JSON.
+    pub fn encrypt_json(&self, plain: &Value) -> String {
         let (key, _) = SignedPublicKey::from_string(&self.public_key).unwrap();
         let mut builder = MessageBuilder::from_bytes("", plain.to_string().into_bytes())
             .seipd_v1(rand::thread_rng(), SymmetricKeyAlgorithm::AES256);
@@ -194,6 +203,12 @@ impl Sandbox {
         }
         body
     }
+}
+
+/// Now, as verifone.js writes `captureTime` (an encrypted card older than 15 minutes is refused).
+pub fn capture_time() -> String {
+    let now = card_checkout::server::clock::format_time(card_checkout::server::db::now_ms());
+    now.trim_end_matches(" UTC").replacen(' ', "T", 1) + "Z"
 }
 
 /// Status and JSON body (`null` when the body is not JSON).

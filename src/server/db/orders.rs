@@ -198,6 +198,33 @@ pub async fn add(tx: &mut Tx, id: &str, tally: Tally, minor: i64) -> Result<(), 
     Ok(())
 }
 
+/// Puts what the provider reported of the card (its brand; its first six and last four) in place of what the
+/// browser said, where they differ; true if anything changed.
+pub async fn correct_card(
+    tx: &mut Tx,
+    id: &str,
+    brand: Option<CardBrand>,
+    digits: Option<(&str, &str)>,
+) -> Result<bool, OrderError> {
+    let (bin6, last4) = digits.unzip();
+    let changed = sqlx::query(
+        "UPDATE orders SET card_brand = coalesce(?1, card_brand), card_bin6 = coalesce(?2, card_bin6),
+            card_last4 = coalesce(?3, card_last4), updated_at = ?4
+         WHERE id = ?5 AND card_brand IS NOT NULL
+            AND (card_brand <> coalesce(?1, card_brand) OR card_bin6 <> coalesce(?2, card_bin6)
+                OR card_last4 <> coalesce(?3, card_last4))",
+    )
+    .bind(brand.map(|b| b.code()))
+    .bind(bin6)
+    .bind(last4)
+    .bind(now_ms())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(changed == 1)
+}
+
 /// Keeps what the order resumes with while it waits for the shopper (JSON owned by the checkout service).
 pub async fn set_awaiting(tx: &mut Tx, id: &str, awaiting: &str) -> Result<(), OrderError> {
     sqlx::query("UPDATE orders SET awaiting = ?, updated_at = ? WHERE id = ?")
@@ -237,6 +264,53 @@ pub async fn abandoned(pool: &SqlitePool, cutoff_ms: i64) -> Result<Vec<String>,
         .bind(cutoff_ms)
         .fetch_all(pool)
         .await?)
+}
+
+/// Takes the order's resolution lease for `owner` until `until_ms`, unless another resolver holds one that
+/// has not expired. Only the holder asks the provider about a lost answer and records what it says.
+pub async fn take_lease(tx: &mut Tx, id: &str, owner: &str, until_ms: i64) -> Result<bool, OrderError> {
+    let taken = sqlx::query(
+        "UPDATE orders SET resolver = ?, resolving_until = ?
+         WHERE id = ? AND (resolving_until IS NULL OR resolving_until < ?)",
+    )
+    .bind(owner)
+    .bind(until_ms)
+    .bind(id)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(taken == 1)
+}
+
+/// Whether `owner` still holds the order's lease (no other resolver took it after it expired).
+pub async fn holds_lease(tx: &mut Tx, id: &str, owner: &str) -> Result<bool, OrderError> {
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM orders WHERE id = ? AND resolver = ?")
+        .bind(id)
+        .bind(owner)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(n == 1)
+}
+
+/// Whether a resolver holds the order now.
+pub async fn lease_held(pool: &SqlitePool, id: &str) -> Result<bool, OrderError> {
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM orders WHERE id = ? AND resolving_until >= ?")
+        .bind(id)
+        .bind(now_ms())
+        .fetch_one(pool)
+        .await?;
+    Ok(n == 1)
+}
+
+/// Gives the lease back, if `owner` still holds it.
+pub async fn release_lease(tx: &mut Tx, id: &str, owner: &str) -> Result<(), OrderError> {
+    sqlx::query("UPDATE orders SET resolver = NULL, resolving_until = NULL WHERE id = ? AND resolver = ?")
+        .bind(id)
+        .bind(owner)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 pub async fn with_status(pool: &SqlitePool, status: PaymentStatus) -> Result<Vec<String>, OrderError> {

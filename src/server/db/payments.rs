@@ -87,6 +87,40 @@ pub struct AttemptAnswer<'a> {
     pub message: Option<&'a str>,
 }
 
+/// Records an attempt that arrives answered (an action the provider reports having done): it is never in
+/// flight, so it can be recorded while one of ours is. Returns its id.
+pub async fn insert_answered_attempt(
+    tx: &mut Tx,
+    order_id: &str,
+    kind: AttemptKind,
+    amount_minor: i64,
+    key: &str,
+    a: &AttemptAnswer<'_>,
+) -> Result<String, OrderError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO payment_attempts (id, order_id, kind, idempotency_key, amount_minor, status,
+            provider_transaction_id, provider_status, reason_code, message, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(order_id)
+    .bind(kind.as_str())
+    .bind(key)
+    .bind(amount_minor)
+    .bind(a.status.as_str())
+    .bind(a.provider_transaction_id)
+    .bind(a.provider_status)
+    .bind(a.reason_code)
+    .bind(a.message)
+    .bind(now)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
 /// Records the provider's answer; the stored request is dropped unless the outcome is still unknown.
 pub async fn record_attempt(tx: &mut Tx, attempt_id: &str, a: &AttemptAnswer<'_>) -> Result<(), OrderError> {
     sqlx::query(
@@ -117,23 +151,34 @@ pub async fn attempt_answered(tx: &mut Tx, attempt_id: &str) -> Result<bool, Ord
     Ok(!matches!(status.as_deref(), Some("pending" | "unknown")))
 }
 
-/// The attempt of an order whose outcome is unknown, with its key and stored request.
-pub async fn unknown_attempt(
+/// The order's authorization whose answer is missing: lost (`unknown`), or sent before `stale_before` and never
+/// recorded (the process stopped during the call). Newest first.
+pub async fn unresolved_authorization(
     pool: &SqlitePool,
     order_id: &str,
-) -> Result<Option<(String, String, String)>, OrderError> {
-    let row = sqlx::query(
-        "SELECT id, idempotency_key, pending_request FROM payment_attempts
-         WHERE order_id = ? AND status IN ('unknown', 'pending') AND pending_request IS NOT NULL
-         ORDER BY created_at DESC LIMIT 1",
+    stale_before: i64,
+) -> Result<Option<Attempt>, OrderError> {
+    let sql = format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE order_id = ? AND kind = 'authorize'
+            AND (status = 'unknown' OR (status = 'pending' AND created_at < ?)) ORDER BY created_at DESC LIMIT 1"
+    );
+    Ok(sqlx::query_as(&sql).bind(order_id).bind(stale_before).fetch_optional(pool).await?)
+}
+
+/// Notes the provider's id of an order's authorization whose answer is missing (a signed event named it), so
+/// that resolving it reads the transaction instead of sending the payment again.
+pub async fn note_authorization(tx: &mut Tx, order_id: &str, provider_id: &str) -> Result<(), OrderError> {
+    sqlx::query(
+        "UPDATE payment_attempts SET provider_transaction_id = ?, updated_at = ?
+         WHERE order_id = ? AND kind = 'authorize' AND status IN ('pending', 'unknown')
+            AND provider_transaction_id IS NULL",
     )
+    .bind(provider_id)
+    .bind(now_ms())
     .bind(order_id)
-    .fetch_optional(pool)
+    .execute(&mut **tx)
     .await?;
-    Ok(match row {
-        Some(r) => Some((r.try_get("id")?, r.try_get("idempotency_key")?, r.try_get("pending_request")?)),
-        None => None,
-    })
+    Ok(())
 }
 
 /// A payment attempt as the back office shows it.
@@ -207,13 +252,14 @@ pub async fn action_in_flight(tx: &mut Tx, order_id: &str) -> Result<bool, Order
     Ok(n > 0)
 }
 
-/// Refunds, captures and voids whose answer was lost, oldest first.
-pub async fn unknown_actions(pool: &SqlitePool) -> Result<Vec<Attempt>, OrderError> {
+/// Refunds, captures and voids whose answer is missing: lost (`unknown`), or sent before `stale_before` and
+/// never recorded (the process stopped during the call). Oldest first.
+pub async fn unresolved_actions(pool: &SqlitePool, stale_before: i64) -> Result<Vec<Attempt>, OrderError> {
     let sql = format!(
         "SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE kind IN ('capture', 'refund', 'void')
-            AND status = 'unknown' ORDER BY created_at"
+            AND (status = 'unknown' OR (status = 'pending' AND created_at < ?)) ORDER BY created_at"
     );
-    Ok(sqlx::query_as(&sql).fetch_all(pool).await?)
+    Ok(sqlx::query_as(&sql).bind(stale_before).fetch_all(pool).await?)
 }
 
 /// Notes a provider event as received; false if its id was seen before (a retry or a replay).

@@ -4,6 +4,7 @@
 
 use crate::domain::{money::Money, status::PaymentStatus};
 use crate::server::{
+    crash,
     db::{
         self,
         orders::{self, Order, OrderError},
@@ -127,10 +128,25 @@ impl Actions<'_> {
             &json!({"amount_minor": amount.minor(), "currency": amount.currency().code(), "idempotency_key": key}),
         )
         .await?;
+        crash::point(kind.as_str(), "before_intent");
         tx.commit().await?;
+        crash::point(kind.as_str(), "after_intent");
 
-        let answer = self.verifone.act(&transaction_id, action, Some(amount.minor()), key).await;
-        self.record(order_id, &attempt_id, action, amount.minor(), answer).await?;
+        // The call and its record run on their own task: a merchant who goes away (the handler is dropped)
+        // does not cancel them, so the provider's answer is recorded all the same.
+        let (pool, verifone) = (self.pool.clone(), self.verifone.clone());
+        let (order_id, key, id) = (order_id.to_owned(), key.to_owned(), attempt_id.clone());
+        let call = tokio::spawn(async move {
+            let answer = verifone.act(&transaction_id, action, Some(amount.minor()), &key).await;
+            crash::point(kind.as_str(), "after_answer");
+            let actions = Actions { pool: &pool, verifone: &verifone };
+            actions.record(&order_id, &id, action, amount.minor(), answer, None).await
+        });
+        // Should the task fail, the attempt stays pending (its page says so) and is resolved like a lost answer.
+        match call.await {
+            Ok(recorded) => recorded?,
+            Err(e) => tracing::error!(error = %e, "the action call's task failed; it is left to the sweeper"),
+        }
         Ok(attempt_id)
     }
 
@@ -141,11 +157,23 @@ impl Actions<'_> {
         action: Action,
         amount: i64,
         answer: Result<Transaction, ProviderError>,
+        lease: Option<&str>,
     ) -> Result<(), ActionError> {
         let kind = kind_of(action).as_str();
         let mut tx = db::begin_write(self.pool).await?;
+        // A resolver records only while it holds the order (one whose lease was taken over leaves it), and
+        // gives the order back in the same commit.
+        if let Some(owner) = lease {
+            let held = orders::holds_lease(&mut tx, order_id, owner).await?;
+            orders::release_lease(&mut tx, order_id, owner).await?;
+            if !held {
+                return Ok(());
+            }
+        }
         if payments::attempt_answered(&mut tx, attempt_id).await? {
-            return Ok(()); // resolved meanwhile by the sweeper
+            // Recorded meanwhile (the call's own task, a resolver, a notification): nothing to add.
+            tx.commit().await?;
+            return Ok(());
         }
         match answer {
             Ok(t) => {
@@ -212,27 +240,54 @@ impl Actions<'_> {
         Ok(())
     }
 
-    /// Actions whose answer was lost: sent again with the same key, so the provider acts at most once. Fails
-    /// only when the list of them cannot be read.
+    /// Actions whose answer was lost, or whose call a stopped process never recorded (still `pending` after
+    /// the provider's timeout). One resolver at a time holds the order (a lease in the database) and asks the
+    /// provider: it reads the action's transaction when its id is known, and otherwise sends the action again
+    /// with the same key, so the provider acts at most once. Only a transaction is an outcome: a refused resend
+    /// (a 409 "in use") leaves the action unknown, asked about again by the next sweep. Fails only when the
+    /// list of them cannot be read.
     pub async fn resolve_unknown(&self) -> Result<(), ActionError> {
-        for attempt in payments::unknown_actions(self.pool).await? {
-            let request: serde_json::Value =
-                serde_json::from_str(attempt.pending_request.as_deref().unwrap_or("{}")).unwrap_or_default();
-            let (Some(txn), Some(action)) =
-                (request["transaction_id"].as_str(), parse_action(request["action"].as_str().unwrap_or_default()))
-            else {
-                continue;
-            };
-            let answer = self.verifone.act(txn, action, Some(attempt.amount_minor), &attempt.idempotency_key).await;
-            if matches!(&answer, Err(e) if e.outcome_unknown()) {
-                continue;
-            }
-            // One that cannot be recorded waits for the next sweep; it does not hold up the others.
-            if let Err(e) = self.record(&attempt.order_id, &attempt.id, action, attempt.amount_minor, answer).await {
-                tracing::warn!(attempt_id = %attempt.id, error = %e, "recording a resolved action failed");
+        for attempt in payments::unresolved_actions(self.pool, self.verifone.unanswered_before()).await? {
+            // One that cannot be resolved waits for the next sweep; it does not hold up the others.
+            if let Err(e) = self.resolve(&attempt).await {
+                tracing::warn!(attempt_id = %attempt.id, error = %e, "resolving an action failed");
             }
         }
         Ok(())
+    }
+
+    async fn resolve(&self, attempt: &payments::Attempt) -> Result<(), ActionError> {
+        let request: serde_json::Value =
+            serde_json::from_str(attempt.pending_request.as_deref().unwrap_or("{}")).unwrap_or_default();
+        let (Some(txn), Some(action)) =
+            (request["transaction_id"].as_str(), parse_action(request["action"].as_str().unwrap_or_default()))
+        else {
+            return Ok(());
+        };
+        let owner = uuid::Uuid::new_v4().to_string();
+        let mut tx = db::begin_write(self.pool).await?;
+        let held = orders::take_lease(&mut tx, &attempt.order_id, &owner, self.verifone.lease_until()).await?;
+        tx.commit().await?;
+        if !held {
+            return Ok(()); // another resolver holds the order
+        }
+        let answer = match &attempt.provider_transaction_id {
+            Some(id) => self.verifone.read(id).await,
+            None => self.verifone.act(txn, action, Some(attempt.amount_minor), &attempt.idempotency_key).await,
+        };
+        let answer = match answer {
+            Ok(t) => Ok(t),
+            Err(e) if attempt.status == "unknown" => {
+                tracing::info!(attempt_id = %attempt.id, error = %e, "a lost action answer is still unknown");
+                let mut tx = db::begin_write(self.pool).await?;
+                orders::release_lease(&mut tx, &attempt.order_id, &owner).await?;
+                tx.commit().await?;
+                return Ok(());
+            }
+            // A call never answered, and no transaction now either (a refusal, no answer): unknown, not failed.
+            Err(e) => Err(ProviderError::Malformed(format!("no outcome from the provider ({e})"))),
+        };
+        self.record(&attempt.order_id, &attempt.id, action, attempt.amount_minor, answer, Some(&owner)).await
     }
 }
 

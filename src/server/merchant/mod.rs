@@ -8,6 +8,7 @@ pub mod list;
 mod pages;
 
 use super::{
+    client_address,
     db::{
         self,
         merchants::MerchantUser,
@@ -20,13 +21,12 @@ use super::{
 use crate::domain::money::Money;
 use axum::{
     Form, Router,
-    extract::{ConnectInfo, FromRequestParts, Path, Query, State},
+    extract::{FromRequestParts, Path, Query, State},
     http::{Extensions, HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{Html, IntoResponse, Redirect, Response},
     routing::{get, post},
 };
 use serde::Deserialize;
-use std::net::{IpAddr, SocketAddr};
 
 /// Rows per page of the order history.
 const PAGE_SIZE: i64 = 50;
@@ -124,8 +124,7 @@ async fn sign_in(
         let html = pages::sign_in(Some("Enter your email and password."), email, next);
         return page(StatusCode::UNPROCESSABLE_ENTITY, html);
     }
-    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let address = client_address(peer, &headers, &state.settings.trusted_proxies);
+    let address = client_address::of_request(&extensions, &headers, &state.settings.trusted_proxies);
     // A session the browser had before ends here: sign-in always starts a new one.
     let previous = auth::session_token(&state.settings, &headers);
     match auth::sign_in(&state.pool, &form.email, &form.password, &address, previous.as_deref()).await {
@@ -154,27 +153,6 @@ async fn sign_in(
             page(status, pages::sign_in(Some(&message), email, next))
         }
     }
-}
-
-/// The client's address for throttling: the peer, or, when the peer is a trusted proxy, the nearest
-/// `X-Forwarded-For` hop that is not one (hops further left could be made up by the client).
-fn client_address(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> String {
-    let Some(peer) = peer else { return "unknown".into() };
-    if !trusted.contains(&peer) {
-        return peer.to_string();
-    }
-    let hops: Vec<&str> =
-        headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).collect();
-    // From the right: each trusted hop vouches for the one before it; stop at anything unreadable.
-    let mut client = peer;
-    for hop in hops.iter().rev() {
-        match hop.trim().parse::<IpAddr>() {
-            Ok(ip) if trusted.contains(&ip) => client = ip,
-            Ok(ip) => return ip.to_string(),
-            Err(_) => break,
-        }
-    }
-    client.to_string()
 }
 
 /// What was typed, quoted for a message: cut short, so a page never echoes a huge value back.
@@ -384,22 +362,5 @@ mod tests {
     fn typed_values_are_quoted_short() {
         assert_eq!(quoted("1,2"), "\"1,2\"");
         assert_eq!(quoted(&"9".repeat(1000)), format!("\"{}\"…", "9".repeat(40)));
-    }
-
-    #[test]
-    fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
-        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-for", HeaderValue::from_static("198.51.100.9, 203.0.113.7, 10.0.0.2"));
-        let proxies = [ip("10.0.0.1"), ip("10.0.0.2")];
-        assert_eq!(client_address(Some(ip("10.0.0.1")), &headers, &proxies), "203.0.113.7");
-        assert_eq!(client_address(Some(ip("192.0.2.5")), &headers, &proxies), "192.0.2.5", "untrusted peer");
-        assert_eq!(client_address(Some(ip("10.0.0.1")), &HeaderMap::new(), &proxies), "10.0.0.1");
-        assert_eq!(client_address(Some(ip("10.0.0.1")), &headers, &[]), "10.0.0.1", "no proxies configured");
-        assert_eq!(client_address(None, &headers, &proxies), "unknown");
-        headers.insert("x-forwarded-for", HeaderValue::from_static("made-up, 203.0.113.7"));
-        assert_eq!(client_address(Some(ip("10.0.0.1")), &headers, &proxies), "203.0.113.7");
-        headers.insert("x-forwarded-for", HeaderValue::from_static("203.0.113.7, garbage"));
-        assert_eq!(client_address(Some(ip("10.0.0.1")), &headers, &proxies), "10.0.0.1");
     }
 }

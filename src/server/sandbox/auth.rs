@@ -25,6 +25,14 @@ pub fn bad_request(message: &str) -> Response {
     error(StatusCode::BAD_REQUEST, message, json!({}))
 }
 
+/// The request body as a JSON object, or the published 400 (never the framework's plain-text rejection).
+pub fn json_object(body: &[u8]) -> Result<Value, Response> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        _ => Err(bad_request("Request body is not a JSON object")),
+    }
+}
+
 /// Checks `Authorization: Basic base64(user_uid:api_key)`; the error is the 401 to send.
 pub fn check(sandbox: &Sandbox, headers: &HeaderMap, ecommerce: bool) -> Result<(), Response> {
     let expected = format!("{}:{}", sandbox.config.user_uid, sandbox.config.api_key);

@@ -137,6 +137,7 @@ async fn result(State(sb): State<SandboxState>, Json(req): Json<ResultRef>) -> R
                 "AuthorizationPayload": STANDARD.encode(authorization_payload.to_string()),
                 "CAVV": a.cavv,
                 "CurrencyCode": currency,
+                "DSTransactionId": a.ds_transaction_id,
                 "ECIFlag": a.eci_flag,
                 "ThreeDSVersion": a.threeds_version,
                 "PAResStatus": outcome.pares_status,
@@ -150,6 +151,7 @@ async fn result(State(sb): State<SandboxState>, Json(req): Json<ResultRef>) -> R
         iss: sb.config.user_uid.clone(),
         iat: now,
         exp: now + 2 * 60 * 60,
+        org_unit_id: sb.config.threeds_contract_id.clone(),
         consumer_session_id: req.session_id,
         payload: data.clone(),
     };

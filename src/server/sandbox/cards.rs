@@ -80,7 +80,6 @@ struct Plain {
 pub struct Card {
     pub number: CardNumber,
     pub expiry: Expiry,
-    #[allow(dead_code)]
     pub cvv: Option<Cvv>,
 }
 
@@ -90,16 +89,21 @@ pub enum CardDataError {
     Shape,
     #[error("captureTime is missing or not RFC 3339")]
     CaptureTime,
+    #[error("the card was captured more than 15 minutes ago; encrypt it again")]
+    Stale,
     #[error("card: {0}")]
     Card(#[from] CardError),
 }
 
-/// Parses the decrypted JSON and checks the card as an issuer would.
-pub fn parse_card(plain: &str, today: YearMonth) -> Result<Card, CardDataError> {
+/// How long an encrypted card stays usable after its `captureTime` (Verifone: 15 minutes).
+pub const CAPTURE_LIFETIME_MS: i64 = 15 * 60 * 1000;
+
+/// Parses the decrypted JSON and checks the card as an issuer would, on `today` at `now_ms` (Unix ms).
+pub fn parse_card(plain: &str, today: YearMonth, now_ms: i64) -> Result<Card, CardDataError> {
     let plain: Plain = serde_json::from_str(plain).map_err(|_| CardDataError::Shape)?;
-    let capture_ok = plain.capture_time.as_deref().is_some_and(is_rfc3339);
-    if !capture_ok {
-        return Err(CardDataError::CaptureTime);
+    let captured = plain.capture_time.as_deref().and_then(rfc3339_ms).ok_or(CardDataError::CaptureTime)?;
+    if now_ms - captured > CAPTURE_LIFETIME_MS {
+        return Err(CardDataError::Stale);
     }
     let number = CardNumber::parse(&plain.card_number)?;
     let as_num = |v: &serde_json::Value| match v {
@@ -109,6 +113,8 @@ pub fn parse_card(plain: &str, today: YearMonth) -> Result<Card, CardDataError> 
     };
     let month = as_num(&plain.expiry_month).and_then(|m| u8::try_from(m).ok()).ok_or(CardError::ExpiryMalformed)?;
     let year = as_num(&plain.expiry_year).and_then(|y| u16::try_from(y).ok()).ok_or(CardError::ExpiryMalformed)?;
+    // A two-digit year is this century's `[I]` (a card form's "YY").
+    let year = if year < 100 { 2000 + year } else { year };
     let expiry = Expiry::new(month, year, today)?;
     let cvv = match plain.cvv.as_deref().filter(|c| !c.is_empty()) {
         Some(c) => Some(Cvv::parse(c, number.brand())?),
@@ -117,23 +123,32 @@ pub fn parse_card(plain: &str, today: YearMonth) -> Result<Card, CardDataError> 
     Ok(Card { number, expiry, cvv })
 }
 
-/// "2026-11-23T09:05:29Z" or with fractional seconds / an offset.
-fn is_rfc3339(s: &str) -> bool {
+/// Unix ms of "2026-11-23T09:05:29Z", with fractional seconds or an offset ("+01:00").
+fn rfc3339_ms(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
-    b.len() >= 20
-        && digits(0..4)
-        && b[4] == b'-'
-        && digits(5..7)
-        && b[7] == b'-'
-        && digits(8..10)
-        && matches!(b[10], b'T' | b't' | b' ')
-        && digits(11..13)
-        && b[13] == b':'
-        && digits(14..16)
-        && b[16] == b':'
-        && digits(17..19)
-        && (s.ends_with('Z') || s.ends_with('z') || s[19..].contains(['+', '-']))
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r.clone()).filter(|d| d.iter().all(u8::is_ascii_digit)).map(|_| &s[r]);
+    let num = |r: std::ops::Range<usize>| digits(r).and_then(|d| d.parse::<i64>().ok());
+    if b.len() < 20 || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let midnight = crate::server::clock::parse_date(&s[..10])?;
+    let (h, m, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    // Fractional seconds, then Z or ±HH:MM.
+    let rest = s[19..].trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+    let offset_min = match rest.as_bytes() {
+        [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+            let off = &rest[1..];
+            let minutes = off[..2].parse::<i64>().ok()? * 60 + off[3..].parse::<i64>().ok()?;
+            if *sign == b'+' { minutes } else { -minutes }
+        }
+        _ => return None,
+    };
+    Some(midnight + ((h * 60 + m - offset_min) * 60 + sec) * 1000)
 }
 
 #[cfg(test)]
@@ -153,6 +168,8 @@ pub mod tests {
     }
 
     const TODAY: YearMonth = YearMonth { year: 2026, month: 11 };
+    /// 2026-11-23T09:10:00Z.
+    const NOW: i64 = 1_795_392_000_000 + (9 * 60 + 10) * 60_000;
 
     #[test]
     fn decrypts_what_was_encrypted_to_its_public_key() {
@@ -160,7 +177,7 @@ pub mod tests {
         let json = r#"{"captureTime":"2026-11-23T09:00:00Z","cardNumber":"4000000000001000","expiryMonth":"01","expiryYear":"2029","cvv":"123"}"#;
         let encrypted = encrypt_like_verifone_js(&key.public_armored, json);
         let plain = key.decrypt(&encrypted).unwrap();
-        let card = parse_card(&plain, TODAY).unwrap();
+        let card = parse_card(&plain, TODAY, NOW).unwrap();
         assert_eq!(card.number.last4(), "1000");
         assert_eq!((card.expiry.month(), card.expiry.year()), (1, 2029));
 
@@ -172,7 +189,7 @@ pub mod tests {
 
     #[test]
     fn checks_the_card_inside() {
-        let ok = |j: &str| parse_card(j, TODAY);
+        let ok = |j: &str| parse_card(j, TODAY, NOW);
         assert_eq!(
             ok(r#"{"cardNumber":"4000000000001000","expiryMonth":1,"expiryYear":2029}"#).unwrap_err(),
             CardDataError::CaptureTime
@@ -183,10 +200,29 @@ pub mod tests {
             CardDataError::Card(CardError::Luhn)
         );
         assert_eq!(
-            ok(r#"{"captureTime":"2026-11-23T09:00:00.123+01:00","cardNumber":"4000000000001000","expiryMonth":1,"expiryYear":2020}"#)
+            ok(r#"{"captureTime":"2026-11-23T10:05:00.123+01:00","cardNumber":"4000000000001000","expiryMonth":1,"expiryYear":2020}"#)
                 .unwrap_err(),
             CardDataError::Card(CardError::Expired)
         );
         assert!(ok("[]").is_err());
+    }
+
+    #[test]
+    fn an_encrypted_card_lives_fifteen_minutes_from_its_capture_time() {
+        let at = |time: &str, year: &str| {
+            let json = format!(
+                r#"{{"captureTime":"{time}","cardNumber":"4000000000001000","expiryMonth":"01","expiryYear":"{year}"}}"#
+            );
+            parse_card(&json, TODAY, NOW).map(|c| c.expiry.year())
+        };
+        assert_eq!(at("2026-11-23T08:55:00Z", "2029"), Ok(2029), "15 minutes old");
+        assert_eq!(at("2026-11-23T08:54:59.999Z", "2029"), Err(CardDataError::Stale));
+        assert_eq!(at("2026-11-23T03:54:00-05:00", "2029"), Err(CardDataError::Stale));
+        assert_eq!(at("2026-11-23T04:05:00-05:00", "29"), Ok(2029), "a two-digit year");
+        for malformed in
+            ["2026-11-23T09:05:00", "2026-11-23T25:05:00Z", "2026-13-23T09:05:00Z", "2026-11-23T09:05:00+1"]
+        {
+            assert_eq!(at(malformed, "2029"), Err(CardDataError::CaptureTime), "{malformed}");
+        }
     }
 }

@@ -42,9 +42,17 @@ pub struct Transaction {
     pub message: String,
     pub captured: i64,
     pub refunded: i64,
+    /// Of a pre-authorization's hold, what `release` gave back.
+    pub released: i64,
     pub card_brand: String,
     pub masked_card: String,
     pub expiry: (u8, u16),
+    /// The card's payment account reference (PAR), the same for every payment with that card.
+    pub par: String,
+    pub cvv_present: bool,
+    pub authorization_code: String,
+    pub rrn: String,
+    pub stan: String,
     pub threed: Option<Value>,
     pub created_at: i64,
     /// For refunds and captures: the payment they belong to.
@@ -52,22 +60,36 @@ pub struct Transaction {
 }
 
 impl Transaction {
-    fn to_json(&self, contract: &str) -> Value {
+    fn to_json(&self, sb: &SandboxState) -> Value {
         json!({
             "id": self.id,
-            "payment_provider_contract": contract,
+            "payment_provider_contract": sb.config.payment_provider_contract,
             "amount": self.amount,
             "currency_code": self.currency,
             "blocked": false,
             "merchant_reference": self.merchant_reference,
             "payment_product": "CARD",
             "status": self.status,
+            "authorization_code": self.authorization_code,
             "reason_code": self.reason_code,
             "message": self.message,
             "arn": format!("SANDBOX{}", &self.id.replace('-', "")[..20].to_uppercase()),
-            "stan": format!("{:06}", self.created_at % 1_000_000),
+            "scheme_reference": scheme_reference(&self.id),
+            "created_by": sb.config.user_uid,
+            "cvv_present": self.cvv_present,
+            "cvv_result": if self.cvv_present { CVV_RESULT.0 } else { CVV_RESULT.1 },
+            "stored_credential": {},
+            "rrn": self.rrn,
+            "stan": self.stan,
             "shopper_interaction": "ECOMMERCE",
             "details": { "auto_capture": !self.pre_auth },
+            "additional_data": {
+                "acquirer_response_code": self.reason_code,
+                "initiator_trace_id": self.stan,
+            },
+            "promo_financing_result": {},
+            "balance_amount": 0,
+            "payment_account_reference": self.par,
             "captured_amount": self.captured,
             "refunded_amount": self.refunded,
             "card_brand": self.card_brand,
@@ -82,6 +104,28 @@ impl Transaction {
             "created_at": self.created_at,
         })
     }
+}
+
+/// `cvv_result` with a CVV and without one: "1" and "0", the values a working integration's schema admits
+/// `[I]` (the seed's example shows "4"; the published meaning of each value is not known here).
+const CVV_RESULT: (&str, &str) = ("1", "0");
+
+/// The card network's reference of a payment: the seed's example is a date and the payment id's hex; the
+/// sandbox uses the id's hex alone `[I]`.
+fn scheme_reference(id: &str) -> String {
+    id.replace('-', "")
+}
+
+/// A PAR is 29 characters, the first four naming the card range's issuer; the sandbox derives it from the
+/// card so a card keeps its PAR `[I]`.
+fn payment_account_reference(card: [u8; 32]) -> String {
+    let digits: String = card.iter().map(|b| char::from(b'A' + b % 26)).take(25).collect();
+    format!("V001{digits}")
+}
+
+/// `len` random decimal digits (authorization codes, retrieval reference numbers, trace numbers).
+fn digits(len: usize) -> String {
+    (0..len).map(|_| char::from(b'0' + rand::random::<u8>() % 10)).collect()
 }
 
 pub fn router() -> Router<SandboxState> {
@@ -147,16 +191,24 @@ async fn card_payment(State(sb): State<SandboxState>, headers: HeaderMap, body: 
         return denied;
     }
     let Ok(req) = serde_json::from_slice::<Value>(&body) else {
-        return auth::error(StatusCode::BAD_REQUEST, "Request body is not JSON", json!({}));
+        let (status, body) = error_value(StatusCode::BAD_REQUEST, "Request body is not JSON", json!({}));
+        return (status, Json(body)).into_response();
     };
     idempotent(&sb, &headers, "card", &body, || pay(&sb, &req))
 }
 
-const PAYMENT_REQUIRED: [&str; 6] =
-    ["payment_provider_contract", "amount", "currency_code", "card_brand", "public_key_alias", "encrypted_card"];
+/// Required by the published schema; the card comes as `encrypted_card` with `public_key_alias`, or as a
+/// `reuse_token`.
+const PAYMENT_REQUIRED: [&str; 3] = ["payment_provider_contract", "amount", "currency_code"];
 
 fn pay(sb: &SandboxState, req: &Value) -> (StatusCode, Value) {
-    let missing: Vec<&str> = PAYMENT_REQUIRED.into_iter().filter(|f| req.get(*f).is_none_or(Value::is_null)).collect();
+    let absent = |f: &&str| req.get(*f).is_none_or(Value::is_null);
+    let mut missing: Vec<&str> = PAYMENT_REQUIRED.into_iter().filter(absent).collect();
+    if absent(&"encrypted_card") && absent(&"reuse_token") {
+        missing.extend(["encrypted_card", "public_key_alias"]);
+    } else if !absent(&"encrypted_card") && absent(&"public_key_alias") {
+        missing.push("public_key_alias");
+    }
     if !missing.is_empty() {
         return error_value(StatusCode::BAD_REQUEST, "Missing required fields", json!({"missing_fields": missing}));
     }
@@ -179,6 +231,10 @@ fn pay(sb: &SandboxState, req: &Value) -> (StatusCode, Value) {
         Some(t @ Value::Object(_)) => Some(t.clone()),
         Some(_) => return invalid("threed_authentication", "an object"),
     };
+    if absent(&"encrypted_card") {
+        // The sandbox issues no reuse tokens, so none is known.
+        return invalid("reuse_token", "no card is stored under this token");
+    }
     if req["public_key_alias"].as_str() != Some(&sb.key.alias) {
         return invalid("public_key_alias", "no key with this alias");
     }
@@ -186,11 +242,13 @@ fn pay(sb: &SandboxState, req: &Value) -> (StatusCode, Value) {
         Ok(p) => p,
         Err(e) => return invalid("encrypted_card", &e.to_string()),
     };
-    let card = match super::cards::parse_card(&plain, today()) {
+    let card = match super::cards::parse_card(&plain, today(), crate::server::db::now_ms()) {
         Ok(c) => c,
         Err(e) => return invalid("encrypted_card", &e.to_string()),
     };
-    if !req["card_brand"].as_str().is_some_and(|b| b.eq_ignore_ascii_case(card.number.brand().code())) {
+    // Optional; when given, it must name the card's brand.
+    let brand_given = req.get("card_brand").filter(|b| !b.is_null());
+    if brand_given.is_some_and(|b| !b.as_str().is_some_and(|b| b.eq_ignore_ascii_case(card.number.brand().code()))) {
         return invalid("card_brand", "does not match the card");
     }
     let pre_auth = req["auth_type"].as_str() == Some("PRE_AUTH") || req["capture_now"] == json!(false);
@@ -214,9 +272,15 @@ fn pay(sb: &SandboxState, req: &Value) -> (StatusCode, Value) {
         message,
         captured: if approved && !pre_auth { amount } else { 0 },
         refunded: 0,
+        released: 0,
         card_brand: card.number.brand().code().to_owned(),
         masked_card: format!("{}****{}", card.number.bin6(), card.number.last4()),
         expiry: (card.expiry.month(), card.expiry.year()),
+        par: payment_account_reference(card_hash(card.number.expose())),
+        cvv_present: card.cvv.is_some(),
+        authorization_code: if approved { digits(6) } else { String::new() },
+        rrn: digits(12),
+        stan: digits(6),
         threed,
         created_at: now_secs(),
         parent_id: None,
@@ -227,7 +291,7 @@ fn pay(sb: &SandboxState, req: &Value) -> (StatusCode, Value) {
         (true, true) => "TxnAuthorisationApproved",
         (true, false) => "TxnAuthorisationDeclined",
     };
-    let body = txn.to_json(&sb.config.payment_provider_contract);
+    let body = txn.to_json(sb);
     sb.ecommerce.lock().unwrap().transactions.insert(txn.id.clone(), txn);
     sb.notifier.send(event, &body);
     (StatusCode::CREATED, body)
@@ -277,8 +341,11 @@ async fn read(State(sb): State<SandboxState>, headers: HeaderMap, Path(id): Path
     }
     let store = sb.ecommerce.lock().unwrap();
     match store.transactions.get(&id) {
-        Some(t) => Json(t.to_json(&sb.config.payment_provider_contract)).into_response(),
-        None => auth::error(StatusCode::NOT_FOUND, "Transaction not found", json!({"id": id})),
+        Some(t) => Json(t.to_json(&sb)).into_response(),
+        None => {
+            let (status, body) = error_value(StatusCode::NOT_FOUND, "Transaction not found", json!({"id": id}));
+            (status, Json(body)).into_response()
+        }
     }
 }
 
@@ -296,12 +363,15 @@ async fn action(
     } else {
         match serde_json::from_slice(&body) {
             Ok(v) => v,
-            Err(_) => return auth::error(StatusCode::BAD_REQUEST, "Request body is not JSON", json!({})),
+            Err(_) => {
+                let (status, body) = error_value(StatusCode::BAD_REQUEST, "Request body is not JSON", json!({}));
+                return (status, Json(body)).into_response();
+            }
         }
     };
     let scope = format!("{action}:{id}");
     idempotent(&sb, &headers, &scope, &body, || match action.as_str() {
-        "refund" | "capture" | "void" => money_action(&sb, &id, &action, &req),
+        "refund" | "capture" | "void" | "void_capture" | "release" => money_action(&sb, &id, &action, &req),
         _ => error_value(StatusCode::NOT_FOUND, "Unknown action", json!({"action": action})),
     })
 }
@@ -319,7 +389,7 @@ fn money_action(sb: &SandboxState, id: &str, action: &str, req: &Value) -> (Stat
             None => return refuse("Invalid amount: a positive integer in minor units"),
         },
     };
-    if txn.status == "VOIDED" {
+    if matches!(txn.status.as_str(), "VOIDED" | "AUTHORIZATION_VOIDED") {
         return refuse("Transaction has been voided");
     }
     if txn.status != "AUTHORIZED" && txn.status != "SETTLEMENT_REQUESTED" && txn.status != "REFUNDED" {
@@ -330,8 +400,9 @@ fn money_action(sb: &SandboxState, id: &str, action: &str, req: &Value) -> (Stat
             if !txn.pre_auth || txn.captured > 0 {
                 return refuse("Only an uncaptured pre-authorization can be captured");
             }
-            let amount = requested.unwrap_or(txn.amount);
-            if amount > txn.amount {
+            let held = txn.amount - txn.released;
+            let amount = requested.unwrap_or(held);
+            if amount > held {
                 return refuse("Capture amount exceeds the authorized amount");
             }
             txn.captured = amount;
@@ -342,9 +413,36 @@ fn money_action(sb: &SandboxState, id: &str, action: &str, req: &Value) -> (Stat
             if txn.captured > 0 && txn.pre_auth || txn.refunded > 0 || txn.status != "AUTHORIZED" {
                 return refuse("Only an authorization that has not been captured or refunded can be voided");
             }
-            txn.status = "VOIDED".into();
+            // A voided hold is AUTHORIZATION_VOIDED; a voided sale (not settled yet) is VOIDED.
+            txn.status = if txn.pre_auth { "AUTHORIZATION_VOIDED" } else { "VOIDED" }.into();
             txn.captured = 0;
             ("TxnVoidApproved", txn.amount)
+        }
+        // Cancels a capture not yet settled `[I]`: the capture's settlement is cancelled.
+        "void_capture" => {
+            if !txn.pre_auth || txn.status != "SETTLEMENT_REQUESTED" || txn.refunded > 0 {
+                return refuse("Only a capture that has not been settled or refunded can be voided");
+            }
+            let amount = txn.captured;
+            txn.captured = 0;
+            txn.status = "SETTLEMENT_CANCELLED".into();
+            ("TxnVoidApproved", amount)
+        }
+        // Gives back part or all of an uncaptured hold (published body: `{amount}`); all of it voids the hold.
+        "release" => {
+            let held = txn.amount - txn.released;
+            if !txn.pre_auth || txn.captured > 0 || txn.status != "AUTHORIZED" {
+                return refuse("Only an uncaptured pre-authorization can be released");
+            }
+            let amount = requested.unwrap_or(held);
+            if amount > held {
+                return refuse("Release amount exceeds the amount held");
+            }
+            txn.released += amount;
+            if txn.released == txn.amount {
+                txn.status = "AUTHORIZATION_VOIDED".into();
+            }
+            ("TxnVoidApproved", amount)
         }
         _ => {
             let remaining = txn.captured - txn.refunded;
@@ -362,29 +460,29 @@ fn money_action(sb: &SandboxState, id: &str, action: &str, req: &Value) -> (Stat
             ("TxnRefundApproved", amount)
         }
     };
-    let parent = txn.clone();
-    let child = Transaction {
-        id: if action == "void" { parent.id.clone() } else { new_id() },
-        amount,
-        status: match action {
-            "refund" => "REFUNDED",
-            "capture" => "SETTLEMENT_REQUESTED",
-            _ => "VOIDED",
-        }
-        .into(),
-        reason_code: "00".into(),
-        message: "Approved".into(),
-        captured: if action == "capture" { amount } else { 0 },
-        refunded: if action == "refund" { amount } else { 0 },
-        parent_id: (action != "void").then(|| parent.id.clone()),
-        created_at: now_secs(),
-        ..parent
-    };
-    if action != "void" {
+    // Refunds and captures are transactions of their own; the other actions answer the payment they changed.
+    let changed = txn.clone();
+    let answer = if matches!(action, "refund" | "capture") {
+        let child = Transaction {
+            id: new_id(),
+            amount,
+            status: if action == "refund" { "REFUNDED" } else { "SETTLEMENT_REQUESTED" }.into(),
+            reason_code: "00".into(),
+            message: "Approved".into(),
+            captured: if action == "capture" { amount } else { 0 },
+            refunded: if action == "refund" { amount } else { 0 },
+            released: 0,
+            parent_id: Some(changed.id.clone()),
+            created_at: now_secs(),
+            ..changed
+        };
         store.transactions.insert(child.id.clone(), child.clone());
-    }
+        child
+    } else {
+        changed
+    };
     drop(store);
-    let body = child.to_json(&sb.config.payment_provider_contract);
+    let body = answer.to_json(sb);
     sb.notifier.send(event, &body);
     (StatusCode::CREATED, body)
 }

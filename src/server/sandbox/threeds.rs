@@ -12,7 +12,8 @@ use crate::domain::{
 use crate::server::clock::today;
 use axum::{
     Json, Router,
-    extract::{Query, State},
+    body::Bytes,
+    extract::{Path, RawQuery, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -28,6 +29,9 @@ use std::collections::HashMap;
 
 /// JWTs for `Cardinal.setup` live two hours.
 pub const JWT_LIFETIME_SECS: i64 = 2 * 60 * 60;
+/// The EMV 3-D Secure `transStatusReason` the sandbox gives an N, U or R answer: 01, "Card authentication
+/// failed" `[I]` (the matrix states no reason).
+pub const FAILED_REASON: (&str, &str) = ("01", "Card authentication failed");
 /// Wrong codes an issuer's challenge page accepts before it fails the authentication.
 pub const CHALLENGE_ATTEMPTS: u8 = 3;
 
@@ -47,20 +51,17 @@ pub struct Session {
     pub bins: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Authentication {
     pub authentication_id: String,
-    #[serde(skip)]
     pub device_info_id: String,
     pub transaction_id: String,
     pub acs_transaction_id: String,
     pub ds_transaction_id: String,
     pub order_id: String,
     pub threeds_version: String,
-    #[serde(skip)]
     pub card_hash: [u8; 32],
     pub masked_card: String,
-    #[serde(skip)]
     pub brand: CardBrand,
     pub card_brand: String,
     pub amount: i64,
@@ -72,17 +73,15 @@ pub struct Authentication {
     pub pares_status: Option<String>,
     pub signature_verification: Option<String>,
     pub eci_flag: String,
-    #[serde(skip)]
     pub cavv: Option<String>,
     pub challenge_required: String,
     pub error_no: String,
     pub error_desc: String,
     pub status_reason: Option<String>,
+    /// Unix ms.
     pub created_at: i64,
-    #[serde(skip)]
     pub challenge: Option<Challenge>,
     /// A payment has used this authentication's CAVV (a second use is a replay).
-    #[serde(skip)]
     pub cavv_used: bool,
 }
 
@@ -113,6 +112,7 @@ pub fn router() -> Router<SandboxState> {
         .route("/v2/lookup", post(lookup))
         .route("/v2/jwt/validate", post(jwt_validate))
         .route("/v2/3d", get(list))
+        .route("/v2/3d/{id}", get(read))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -127,10 +127,14 @@ pub struct SetupClaims {
     pub payload: Value,
 }
 
-async fn jwt_create(State(sb): State<SandboxState>, headers: HeaderMap, body: Json<Value>) -> Response {
+async fn jwt_create(State(sb): State<SandboxState>, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(denied) = auth::check(&sb, &headers, false) {
         return denied;
     }
+    let body = match auth::json_object(&body) {
+        Ok(b) => b,
+        Err(refused) => return refused,
+    };
     let contract = body.get("threeds_contract_id").and_then(Value::as_str).unwrap_or_default();
     if contract != sb.config.threeds_contract_id {
         return auth::error(
@@ -169,10 +173,14 @@ const LOOKUP_REQUIRED: [&str; 13] = [
     "public_key_alias",
 ];
 
-async fn lookup(State(sb): State<SandboxState>, headers: HeaderMap, body: Json<Value>) -> Response {
+async fn lookup(State(sb): State<SandboxState>, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(denied) = auth::check(&sb, &headers, false) {
         return denied;
     }
+    let body = match auth::json_object(&body) {
+        Ok(b) => b,
+        Err(refused) => return refused,
+    };
     match prepare_lookup(&sb, &body) {
         Ok((auth, behaviour)) => {
             // Consumed only by a lookup that passed validation, so a malformed request can be corrected.
@@ -261,7 +269,8 @@ fn prepare_lookup(sb: &SandboxState, body: &Value) -> Result<(Authentication, Lo
         .decrypt(&field("encrypted_card").unwrap_or_default())
         .map_err(|e| invalid("encrypted_card", &e.to_string()))?;
     let today = today();
-    let card = super::cards::parse_card(&plain, today).map_err(|e| invalid("encrypted_card", &e.to_string()))?;
+    let card = super::cards::parse_card(&plain, today, crate::server::db::now_ms())
+        .map_err(|e| invalid("encrypted_card", &e.to_string()))?;
     let case = sb.matrix.find(card.number.expose()).cloned();
     if case.is_some() {
         // The matrix's convention: test cards carry expiry 01 / current year + 3.
@@ -300,7 +309,7 @@ fn prepare_lookup(sb: &SandboxState, body: &Value) -> Result<(Authentication, Lo
         _ => ("0", "Success"),
     };
     let status_reason = match pares.as_deref() {
-        Some("N") | Some("U") | Some("R") => Some("01".to_owned()),
+        Some("N") | Some("U") | Some("R") => Some(FAILED_REASON.0.to_owned()),
         _ => None,
     };
     let challenge = (behaviour == LookupBehaviour::Challenge).then(|| Challenge {
@@ -334,7 +343,7 @@ fn prepare_lookup(sb: &SandboxState, body: &Value) -> Result<(Authentication, Lo
         error_no: error_no.to_owned(),
         error_desc: error_desc.to_owned(),
         status_reason,
-        created_at: now_secs(),
+        created_at: crate::server::db::now_ms(),
         challenge,
         cavv_used: false,
     };
@@ -392,77 +401,252 @@ pub struct ValidatedClaims {
     pub iss: String,
     pub iat: i64,
     pub exp: i64,
+    /// The 3DS contract whose `jwt/create` JWT started the session.
+    #[serde(rename = "OrgUnitId")]
+    pub org_unit_id: String,
     #[serde(rename = "ConsumerSessionId")]
     pub consumer_session_id: String,
     #[serde(rename = "Payload")]
     pub payload: Value,
 }
 
-async fn jwt_validate(State(sb): State<SandboxState>, headers: HeaderMap, body: Json<Value>) -> Response {
+/// `cavv_algorithm` of an EMV 3-D Secure authentication: "2", the HMAC scheme `[I]` (Cardinal's Centinel
+/// field; the 3DS API documents the field, not its values).
+pub const CAVV_ALGORITHM: &str = "2";
+
+/// `jwt/validate`: `{authentication_id, jwt, threeds_contract_id}` (the contract optional, as Verifone's SDK
+/// samples send it). The JWT must be the sandbox's, unexpired, and carry the outcome of that very
+/// authentication under that contract.
+async fn jwt_validate(State(sb): State<SandboxState>, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(denied) = auth::check(&sb, &headers, false) {
         return denied;
     }
-    let Some(token) = body.get("jwt").and_then(Value::as_str) else {
-        return auth::error(StatusCode::BAD_REQUEST, "Missing required fields", json!({"missing_fields": ["jwt"]}));
+    let body = match auth::json_object(&body) {
+        Ok(b) => b,
+        Err(refused) => return refused,
     };
-    let claims: ValidatedClaims = match super::jwt::verify(token, sb.jwt_secret(), now_secs()) {
+    let text = |f: &str| body.get(f).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+    let missing: Vec<&str> = ["authentication_id", "jwt"].into_iter().filter(|f| text(f).is_none()).collect();
+    if !missing.is_empty() {
+        return auth::error(StatusCode::BAD_REQUEST, "Missing required fields", json!({"missing_fields": missing}));
+    }
+    let invalid =
+        |f: &str, why: &str| auth::error(StatusCode::BAD_REQUEST, &format!("Invalid {f}: {why}"), json!({"field": f}));
+    let contract = text("threeds_contract_id");
+    if contract.is_some_and(|c| c != sb.config.threeds_contract_id) {
+        return invalid("threeds_contract_id", "unknown contract");
+    }
+    let claims: ValidatedClaims = match super::jwt::verify(text("jwt").unwrap_or_default(), sb.jwt_secret(), now_secs())
+    {
         Ok(c) => c,
-        Err(e) => return auth::error(StatusCode::BAD_REQUEST, &format!("Invalid jwt: {e}"), json!({"field": "jwt"})),
+        Err(e) => return invalid("jwt", &e.to_string()),
     };
+    if contract.is_some_and(|c| c != claims.org_unit_id) {
+        return invalid("jwt", "issued under another threeds_contract_id");
+    }
     let p = &claims.payload;
-    let ext = &p["Payment"]["ExtendedData"];
     let transaction_id = p["Payment"]["ProcessorTransactionId"].as_str().unwrap_or_default();
     let store = sb.threeds.lock().unwrap();
-    let Some(a) = store.by_transaction.get(transaction_id).and_then(|id| store.authentications.get(id)) else {
-        return auth::error(StatusCode::NOT_FOUND, "Unknown authentication", json!({}));
+    let Some(a) = store.authentications.get(text("authentication_id").unwrap_or_default()) else {
+        return auth::error(StatusCode::NOT_FOUND, "Authentication not found", json!({"field": "authentication_id"}));
     };
-    Json(json!({
-        "valid": true,
+    if a.transaction_id != transaction_id {
+        return invalid("jwt", "the JWT belongs to another authentication");
+    }
+    Json(validate_response(a, p)).into_response()
+}
+
+/// The published answer: the outcome the JWT carries, with the authentication's own identifiers.
+fn validate_response(a: &Authentication, p: &Value) -> Value {
+    let ext = &p["Payment"]["ExtendedData"];
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let error_no = match &p["ErrorNumber"] {
+        Value::Number(n) => n.to_string(),
+        other => text(other),
+    };
+    let pares = text(&ext["PAResStatus"]);
+    let (reason_code, reason_desc) = if matches!(pares.as_str(), "N" | "U" | "R") { FAILED_REASON } else { ("", "") };
+    json!({
         "authentication_id": a.authentication_id,
-        "transaction_id": transaction_id,
         "action_code": p["ActionCode"],
-        "validated": p["Validated"],
-        "error_number": p["ErrorNumber"],
-        "error_description": p["ErrorDescription"],
-        "enrolled": a.enrolled,
-        "pares_status": ext["PAResStatus"],
-        "signature_verification": ext["SignatureVerification"],
-        "eci_flag": ext["ECIFlag"],
-        "cavv": ext["CAVV"],
-        "threeds_version": ext["ThreeDSVersion"],
-        "ds_transaction_id": a.ds_transaction_id,
-        "amount": a.amount,
-        "currency_code": a.currency_code,
-    }))
-    .into_response()
+        "error_no": error_no,
+        "error_desc": text(&p["ErrorDescription"]),
+        "validation_result": {
+            "authorization_payload": text(&ext["AuthorizationPayload"]),
+            "cavv": text(&ext["CAVV"]),
+            "cavv_algorithm": if text(&ext["CAVV"]).is_empty() { "" } else { CAVV_ALGORITHM },
+            "eci_flag": text(&ext["ECIFlag"]),
+            "enrolled": a.enrolled.clone().unwrap_or_default(),
+            "pares_status": pares,
+            "reason_code": reason_code,
+            "reason_desc": reason_desc,
+            "signature_verification": text(&ext["SignatureVerification"]),
+            // EMV 3-D Secure has no XID (a 3-D Secure 1 field).
+            "xid": "",
+            "acs_transaction_id": a.acs_transaction_id,
+            "ds_transaction_id": a.ds_transaction_id,
+        },
+    })
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
-    merchant_reference: Option<String>,
-    pares_status: Option<String>,
-    _limit: Option<usize>,
-    _skip: Option<usize>,
-    _sort: Option<String>,
+/// `_limit` of `GET /v2/3d`: 1 to 10000, 2000 when not given (published).
+const LIST_LIMIT: (usize, usize) = (10_000, 2_000);
+
+impl Authentication {
+    /// The published `ThreeDSAuthentication` record of `GET /v2/3d`. `card` is an opaque id of the card
+    /// (the service keeps cards by id, never by number) `[I]`; `entity_id` is the merchant's user `[I]`.
+    fn record(&self, sb: &SandboxState) -> Value {
+        let card_id: String = self.card_hash[..12].iter().map(|b| format!("{b:02x}")).collect();
+        json!({
+            "_id": self.authentication_id,
+            "amount": self.amount,
+            "currency_code": self.currency_code,
+            "threeds_contract_id": sb.config.threeds_contract_id,
+            "card": card_id,
+            "created_at": crate::server::clock::format_time(self.created_at)
+                .trim_end_matches(" UTC")
+                .replacen(' ', "T", 1)
+                + "Z",
+            "entity_id": sb.config.user_uid,
+            "transaction_id": self.transaction_id,
+            "merchant_reference": self.merchant_reference,
+            "authentication": {
+                "authentication_id": self.authentication_id,
+                "acs_transaction_id": self.acs_transaction_id,
+                "ds_transaction_id": self.ds_transaction_id,
+                "order_id": self.order_id,
+                "card_brand": self.card_brand,
+                "threeds_version": self.threeds_version,
+                "enrolled": self.enrolled,
+                "pares_status": self.pares_status,
+                "signature_verification": self.signature_verification,
+                "eci_flag": self.eci_flag,
+                "cavv": self.cavv,
+                "challenge_required": self.challenge_required,
+                "status_reason": self.status_reason,
+                "error_no": self.error_no,
+                "error_desc": self.error_desc,
+                "xid": "",
+            },
+        })
+    }
 }
 
-async fn list(State(sb): State<SandboxState>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
+/// One filter of the published query language: `field=v`, `field!=v`, `field<=v`, `field>=v`, `field~=v`
+/// (the operator arrives as the key's last character); `authentication.*` names the nested fields, and a bare
+/// name is looked up at the top, then in `authentication`. "Pattern matching" (`~`) is taken as a
+/// case-insensitive substring `[I]`.
+struct Filter {
+    path: String,
+    op: char,
+    value: String,
+}
+
+impl Filter {
+    fn parse(key: &str, value: &str) -> Filter {
+        let (path, op) = match key.chars().last() {
+            Some(op @ ('!' | '<' | '>' | '~')) => (&key[..key.len() - 1], op),
+            _ => (key, '='),
+        };
+        Filter { path: path.to_owned(), op, value: value.to_owned() }
+    }
+
+    fn field<'a>(&self, record: &'a Value) -> &'a Value {
+        let pointer = format!("/{}", self.path.replace('.', "/"));
+        match record.pointer(&pointer) {
+            Some(v) if !v.is_null() => v,
+            _ => &record["authentication"][self.path.as_str()],
+        }
+    }
+
+    fn matches(&self, record: &Value) -> bool {
+        let field = self.field(record);
+        let text = match field {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        let ordering = match (field.as_f64(), self.value.parse::<f64>()) {
+            (Some(a), Ok(b)) => a.partial_cmp(&b),
+            _ => Some(text.as_str().cmp(self.value.as_str())),
+        };
+        match self.op {
+            '!' => text != self.value,
+            '<' => ordering.is_some_and(|o| o.is_le()),
+            '>' => ordering.is_some_and(|o| o.is_ge()),
+            '~' => text.to_lowercase().contains(&self.value.to_lowercase()),
+            _ => text == self.value,
+        }
+    }
+}
+
+/// `GET /v2/3d`: the published array of records, filtered (the same field repeated is any of its values,
+/// different fields all apply), sorted by `_sort` (`-field` descending; newest first when not given) and
+/// paged by `_skip` and `_limit`.
+async fn list(State(sb): State<SandboxState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    if let Err(denied) = auth::check(&sb, &headers, false) {
+        return denied;
+    }
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or_default()).unwrap_or_default();
+    let (mut limit, mut skip, mut sort) = (LIST_LIMIT.1, 0, None);
+    let mut filters: Vec<Filter> = Vec::new();
+    for (key, value) in &pairs {
+        let number = || value.parse::<usize>().ok();
+        match key.as_str() {
+            "_limit" => match number().filter(|n| (1..=LIST_LIMIT.0).contains(n)) {
+                Some(n) => limit = n,
+                None => return auth::bad_request("Invalid _limit: a whole number from 1 to 10000"),
+            },
+            "_skip" => match number() {
+                Some(n) => skip = n,
+                None => return auth::bad_request("Invalid _skip: a whole number"),
+            },
+            "_sort" => sort = Some(value.clone()),
+            _ => filters.push(Filter::parse(key, value)),
+        }
+    }
+    let records: Vec<(i64, Value)> = {
+        let store = sb.threeds.lock().unwrap();
+        store.authentications.values().map(|a| (a.created_at, a.record(&sb))).collect()
+    };
+    let mut by_path: HashMap<(&str, char), Vec<&Filter>> = HashMap::new();
+    for f in &filters {
+        by_path.entry((f.path.as_str(), f.op)).or_default().push(f);
+    }
+    let mut items: Vec<(i64, Value)> =
+        records.into_iter().filter(|(_, r)| by_path.values().all(|any| any.iter().any(|f| f.matches(r)))).collect();
+    items.sort_by(|(ta, a), (tb, b)| (ta, a["_id"].as_str()).cmp(&(tb, b["_id"].as_str())));
+    match sort.as_deref() {
+        None => items.reverse(),
+        Some(sort) => {
+            let (field, descending) = match sort.strip_prefix('-') {
+                Some(f) => (f, true),
+                None => (sort, false),
+            };
+            let key = Filter::parse(field, "");
+            items.sort_by(|(_, a), (_, b)| {
+                let (x, y) = (key.field(a), key.field(b));
+                let order = match (x.as_f64(), y.as_f64()) {
+                    (Some(x), Some(y)) => x.total_cmp(&y),
+                    _ => x.to_string().cmp(&y.to_string()),
+                };
+                if descending { order.reverse() } else { order }
+            });
+        }
+    }
+    let page: Vec<Value> = items.into_iter().skip(skip).take(limit).map(|(_, r)| r).collect();
+    Json(Value::Array(page)).into_response()
+}
+
+/// `GET /v2/3d/{id}`: one record.
+async fn read(State(sb): State<SandboxState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     if let Err(denied) = auth::check(&sb, &headers, false) {
         return denied;
     }
     let store = sb.threeds.lock().unwrap();
-    let mut items: Vec<&Authentication> = store
-        .authentications
-        .values()
-        .filter(|a| q.merchant_reference.as_ref().is_none_or(|m| &a.merchant_reference == m))
-        .filter(|a| q.pares_status.as_ref().is_none_or(|s| a.pares_status.as_ref() == Some(s)))
-        .collect();
-    items.sort_by_key(|a| (a.created_at, a.authentication_id.clone()));
-    if q._sort.as_deref() != Some("created_at") {
-        items.reverse(); // newest first unless asked otherwise
+    match store.authentications.get(&id) {
+        Some(a) => Json(a.record(&sb)).into_response(),
+        None => auth::error(StatusCode::NOT_FOUND, "Authentication not found", json!({"id": id})),
     }
-    let total = items.len();
-    let page: Vec<&Authentication> =
-        items.into_iter().skip(q._skip.unwrap_or(0)).take(q._limit.unwrap_or(50).min(500)).collect();
-    (StatusCode::OK, Json(json!({"total": total, "data": page}))).into_response()
 }

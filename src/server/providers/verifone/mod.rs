@@ -4,6 +4,7 @@
 pub mod wire;
 
 use super::ProviderError;
+use crate::domain::card::CardBrand;
 use crate::server::config::VerifoneSettings;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use secrecy::ExposeSecret;
@@ -15,6 +16,8 @@ pub use wire::{JwtValidateResponse, LookupResponse, ThreedAuthentication, Transa
 const IDEMPOTENCY_HEADER: &str = "x-vfi-api-idempotencyKey";
 /// Reads and JWT creation are safe to repeat: this many extra tries after a failure that may pass.
 const SAFE_RETRIES: u32 = 2;
+/// Time to record an answer after it arrives (a write that may wait for a group commit).
+const RECORD_GRACE_MS: i64 = 2_000;
 
 #[derive(Clone)]
 pub struct VerifoneClient {
@@ -82,6 +85,27 @@ impl Transaction {
     pub fn outcome(&self) -> TxnOutcome {
         VerifoneStatus::parse(&self.status).outcome()
     }
+
+    /// The card as Verifone read it: its brand, and its first six and last four from the masked number.
+    pub fn reported_card(&self) -> (Option<CardBrand>, Option<(String, String)>) {
+        let masked = self.card_details.as_ref().and_then(|d| d.masked_card_number.as_deref()).unwrap_or_default();
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        let (bin6, last4) = (masked.get(..6), masked.len().checked_sub(4).and_then(|i| masked.get(i..)));
+        let shown = match (bin6, last4) {
+            (Some(b), Some(l)) if masked.len() >= 10 && digits(b) && digits(l) => Some((b.to_owned(), l.to_owned())),
+            _ => None,
+        };
+        (self.card_brand.as_deref().and_then(brand_of), shown)
+    }
+}
+
+/// A brand as Verifone names it: the lookup says "Visa", the payment "VISA" (seed). Other brands are taken
+/// to be spelled as their code or their usual name, e.g. "AMEX" or "American Express" `[I]`.
+pub fn brand_of(name: &str) -> Option<CardBrand> {
+    let name = name.trim();
+    CardBrand::ALL
+        .into_iter()
+        .find(|b| b.code().eq_ignore_ascii_case(name) || b.display_name().eq_ignore_ascii_case(name))
 }
 
 impl VerifoneClient {
@@ -97,6 +121,22 @@ impl VerifoneClient {
 
     pub fn settings(&self) -> &VerifoneSettings {
         &self.settings
+    }
+
+    /// Calls sent before this instant (Unix ms) that have no recorded answer never will: this client gave up on
+    /// them, or the process stopped. They are resolved like a lost answer.
+    pub fn unanswered_before(&self) -> i64 {
+        crate::server::db::now_ms() - self.timeout_ms() - RECORD_GRACE_MS
+    }
+
+    /// Until when (Unix ms) a resolver taking an order now may hold it: a read with its retries, then a resend.
+    pub fn lease_until(&self) -> i64 {
+        let calls = i64::from(SAFE_RETRIES) + 2;
+        crate::server::db::now_ms() + calls * (self.timeout_ms() + 3_000) + RECORD_GRACE_MS
+    }
+
+    fn timeout_ms(&self) -> i64 {
+        i64::try_from(self.settings.timeout_ms).unwrap_or(i64::MAX / 4)
     }
 
     fn request(&self, method: Method, path: &str) -> RequestBuilder {
@@ -167,22 +207,20 @@ impl VerifoneClient {
         Self::send(self.request(Method::POST, "/3ds-service/v2/lookup").json(req)).await
     }
 
-    /// Has the 3DS service check a `payments.validated` JWT and say what it contains.
-    pub async fn validate_jwt(&self, jwt: &str) -> Result<JwtValidateResponse, ProviderError> {
-        let body = wire::JwtValidateRequest { threeds_contract_id: &self.settings.threeds_contract_id, jwt };
+    /// Has the 3DS service check a `payments.validated` JWT against the lookup's `authentication_id` and say
+    /// what it contains.
+    pub async fn validate_jwt(&self, authentication_id: &str, jwt: &str) -> Result<JwtValidateResponse, ProviderError> {
+        let body = wire::JwtValidateRequest {
+            authentication_id,
+            jwt,
+            threeds_contract_id: &self.settings.threeds_contract_id,
+        };
         self.send_safe(|| self.request(Method::POST, "/3ds-service/v2/jwt/validate").json(&body)).await
     }
 
-    pub async fn pay(
-        &self,
-        req: &wire::PaymentRequest<'_>,
-        idempotency_key: &str,
-    ) -> Result<Transaction, ProviderError> {
-        Self::send(self.write("/api/v2/transactions/card", req, idempotency_key)).await
-    }
-
-    /// Resends a stored payment request, byte for byte, with its original idempotency key.
-    pub async fn pay_again(&self, stored_request: &str, idempotency_key: &str) -> Result<Transaction, ProviderError> {
+    /// Sends a payment request as it was stored before the call, byte for byte, with its idempotency key: the
+    /// first send and any resend after a lost answer are the same request.
+    pub async fn pay(&self, stored_request: &str, idempotency_key: &str) -> Result<Transaction, ProviderError> {
         let req = self
             .request(Method::POST, "/api/v2/transactions/card")
             .header(IDEMPOTENCY_HEADER, idempotency_key)
@@ -237,6 +275,26 @@ fn retryable(e: &ProviderError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{TxnOutcome::*, VerifoneStatus};
+
+    #[test]
+    fn the_card_is_read_from_the_brand_and_the_masked_number() {
+        use super::{CardBrand, Transaction, brand_of, wire::CardDetails};
+        assert_eq!(brand_of("Visa"), Some(CardBrand::Visa));
+        assert_eq!(brand_of("MASTERCARD"), Some(CardBrand::Mastercard));
+        assert_eq!(brand_of("American Express"), Some(CardBrand::Amex));
+        assert_eq!(brand_of("Maestro"), None);
+        let with = |masked: &str| Transaction {
+            card_brand: Some("VISA".into()),
+            card_details: Some(CardDetails { masked_card_number: Some(masked.into()) }),
+            ..Transaction::default()
+        };
+        let shown = Some(("411111".to_owned(), "1111".to_owned()));
+        assert_eq!(with("411111****1111").reported_card(), (Some(CardBrand::Visa), shown.clone()));
+        assert_eq!(with("411111******1111").reported_card().1, shown);
+        assert_eq!(with("****1111").reported_card().1, None);
+        assert_eq!(with("41111x****1111").reported_card().1, None);
+        assert_eq!(Transaction::default().reported_card(), (None, None));
+    }
 
     #[test]
     fn status_mapping_table() {

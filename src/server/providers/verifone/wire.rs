@@ -57,29 +57,36 @@ pub struct LookupResponse {
 
 #[derive(Serialize)]
 pub struct JwtValidateRequest<'a> {
-    pub threeds_contract_id: &'a str,
+    /// The lookup's: the service refuses a JWT that carries another authentication's outcome.
+    pub authentication_id: &'a str,
     pub jwt: &'a str,
+    pub threeds_contract_id: &'a str,
 }
 
 /// What the 3DS service says a `payments.validated` JWT contains, after checking its signature.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct JwtValidateResponse {
-    pub valid: Option<bool>,
     pub authentication_id: Option<String>,
-    pub transaction_id: Option<String>,
     pub action_code: Option<String>,
-    pub error_number: Option<serde_json::Value>,
-    pub error_description: Option<String>,
+    pub error_no: Option<String>,
+    pub error_desc: Option<String>,
+    pub validation_result: ValidationResult,
+}
+
+/// The authentication's final values (blank when the challenge gave none).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ValidationResult {
+    pub cavv: Option<String>,
+    pub eci_flag: Option<String>,
     pub enrolled: Option<String>,
     pub pares_status: Option<String>,
+    /// Why an N, U or R (EMV 3-D Secure `transStatusReason`).
+    pub reason_code: Option<String>,
     pub signature_verification: Option<String>,
-    pub eci_flag: Option<String>,
-    pub cavv: Option<String>,
-    pub threeds_version: Option<String>,
+    pub acs_transaction_id: Option<String>,
     pub ds_transaction_id: Option<String>,
-    pub amount: Option<i64>,
-    pub currency_code: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -132,6 +139,16 @@ pub struct Transaction {
     pub merchant_reference: Option<String>,
     /// The transaction a refund or capture belongs to.
     pub parent_id: Option<String>,
+    /// The card as Verifone read it from the encrypted card (payments).
+    pub card_brand: Option<String>,
+    pub card_details: Option<CardDetails>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct CardDetails {
+    /// First six and last four, the rest masked: "411111****1111".
+    pub masked_card_number: Option<String>,
 }
 
 /// Verifone's error body.

@@ -12,6 +12,7 @@
   var handlers = {};
   var config = { timeout: 8000, maxRequestRetries: 1, logging: { level: 'off' }, payment: { framework: 'cardinal' } };
   var sessionId = null;
+  var setupJwt = null;
   var ready = false;
   var queued = [];
   var modal = null;
@@ -104,7 +105,17 @@
     off: function (name) { delete handlers[name]; },
     setup: function (kind, data) {
       if (kind !== 'init') throw new Error('Cardinal.setup: only "init" is supported');
-      post('/cardinal/setup', { jwt: data && data.JWT || data && data.jwt })
+      var jwt = data && (data.JWT || data.jwt);
+      if (jwt && jwt === setupJwt) {
+        // The same JWT again in this page (pages repeat setup before continue): the session it set up stands.
+        whenReady(function () {
+          emit('payments.setupComplete', { sessionId: sessionId, modules: [{ module: 'CCA', loaded: true }] });
+        });
+        return;
+      }
+      setupJwt = jwt;
+      ready = false;
+      post('/cardinal/setup', { jwt: jwt })
         .then(function (r) {
           sessionId = r.sessionId;
           return post('/cardinal/device-data', { sessionId: sessionId, browser: browserInfo() });
@@ -113,7 +124,7 @@
           ready = true;
           emit('payments.setupComplete', { sessionId: sessionId, modules: [{ module: 'CCA', loaded: true }] });
           queued.splice(0).forEach(function (fn) { fn(); });
-        }, function (e) { validatedError(1010, 'Cardinal setup failed: ' + e.message); });
+        }, function (e) { setupJwt = null; validatedError(1010, 'Cardinal setup failed: ' + e.message); });
     },
     trigger: function (event, data) {
       if (event !== 'bin.process') return Promise.reject(new Error('Cardinal.trigger: unsupported event ' + event));

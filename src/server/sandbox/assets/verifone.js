@@ -1,7 +1,10 @@
 /*
- * verifone.js emulation, served by the card-checkout sandbox: verifone.getEncryptedCardDetails(card, key)
- * resolves to {encryptedCard}: base64 of an ASCII-armored OpenPGP message (OpenPGP.js v4, loaded on first use)
- * encrypted to `key`, the armored public key (or its base64). The plaintext is the JSON Verifone decrypts.
+ * verifone.js emulation, served by the card-checkout sandbox. Both calls real pages use:
+ *   verifone.getEncryptedCardDetails(card, key) -> Promise {encryptedCard}
+ *   verifone.encryptCard(card, key)             -> Promise of the encrypted card string itself
+ * The encrypted card is base64 of an ASCII-armored OpenPGP message (OpenPGP.js v4, loaded on first use)
+ * encrypted to `key`, the armored public key or its base64. The plaintext is the JSON Verifone decrypts, with
+ * the capture time; a two-digit expiry year is taken as 20YY.
  */
 (function () {
   'use strict';
@@ -25,27 +28,38 @@
 
   function armored(key) {
     key = String(key || '').trim();
-    return key.indexOf('-----BEGIN') === 0 ? key : atob(key);
+    return key.indexOf('-----BEGIN') === 0 ? key : atob(key.replace(/\s+/g, ''));
+  }
+
+  function fullYear(year) {
+    var y = String(year == null ? '' : year).trim();
+    return /^\d{2}$/.test(y) ? '20' + y : y;
+  }
+
+  function encrypt(card, key) {
+    card = card || {};
+    return loadOpenPgp().then(function (openpgp) {
+      return openpgp.key.readArmored(armored(key)).then(function (read) {
+        if (read.err && read.err.length) throw read.err[0];
+        var plain = {
+          captureTime: new Date().toISOString(),
+          cardNumber: String(card.cardNumber || '').replace(/\D/g, ''),
+          expiryMonth: card.expiryMonth,
+          expiryYear: fullYear(card.expiryYear),
+          cvv: card.cvv,
+        };
+        if (card.cardholderName) plain.cardholderName = card.cardholderName;
+        return openpgp.encrypt({ message: openpgp.message.fromText(JSON.stringify(plain)), publicKeys: read.keys });
+      });
+    }).then(function (encrypted) {
+      return btoa(encrypted.data);
+    });
   }
 
   window.verifone = {
     getEncryptedCardDetails: function (card, key) {
-      return loadOpenPgp().then(function (openpgp) {
-        return openpgp.key.readArmored(armored(key)).then(function (read) {
-          if (read.err && read.err.length) throw read.err[0];
-          var plain = {
-            captureTime: new Date().toISOString(),
-            cardNumber: String(card.cardNumber || '').replace(/\D/g, ''),
-            expiryMonth: card.expiryMonth,
-            expiryYear: card.expiryYear,
-            cvv: card.cvv,
-          };
-          if (card.cardholderName) plain.cardholderName = card.cardholderName;
-          return openpgp.encrypt({ message: openpgp.message.fromText(JSON.stringify(plain)), publicKeys: read.keys });
-        });
-      }).then(function (encrypted) {
-        return { encryptedCard: btoa(encrypted.data) };
-      });
+      return encrypt(card, key).then(function (encryptedCard) { return { encryptedCard: encryptedCard }; });
     },
+    encryptCard: encrypt,
   };
 })();
