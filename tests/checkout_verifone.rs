@@ -118,6 +118,13 @@ async fn a_double_submit_creates_one_order_and_one_payment() {
         .await
         .unwrap();
     assert_eq!(payments, 1);
+    // The order records who authenticated it and who moved its money.
+    let roles: (Option<String>, String) = sqlx::query_as("SELECT authenticator, provider FROM orders WHERE id = ?")
+        .bind(&id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(roles, (Some("verifone".to_owned()), "verifone".to_owned()));
 }
 
 #[tokio::test]

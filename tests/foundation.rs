@@ -98,6 +98,7 @@ fn new_order(reference: &str) -> orders::NewOrder {
         amount: Money::new(1999, Currency::EUR).unwrap(),
         billing: billing(),
         card: None,
+        authenticator: Some(orders::Provider::Verifone),
         provider: orders::Provider::Verifone,
         capture_mode: orders::CaptureMode::Sale,
     }
@@ -134,6 +135,7 @@ async fn orders_follow_the_state_machine_and_log_every_step() {
     let order = orders::get(pool, &id).await.unwrap();
     assert_eq!(order.status, PaymentStatus::Authenticating);
     assert_eq!(order.amount, Money::new(1999, Currency::EUR).unwrap());
+    assert_eq!((order.authenticator, order.provider), (Some(orders::Provider::Verifone), orders::Provider::Verifone));
     let kinds: Vec<String> = orders::events(pool, &id).await.unwrap().into_iter().map(|e| e.kind).collect();
     assert_eq!(kinds, ["order_created", "status_changed"]);
 

@@ -715,3 +715,42 @@ async fn the_sandbox_runs_standalone() {
     let answer = answer.expect("the standalone sandbox answered");
     assert_eq!(answer["jwt"].as_str().map(|j| j.split('.').count()), Some(3));
 }
+
+/// The card-encryption key is kept beside the database: a page or client given the public key keeps working
+/// across restarts, until `card-checkout sandbox-rotate-key` makes a new one.
+#[tokio::test]
+async fn the_encryption_key_survives_restarts_until_rotated() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}/shop.db", dir.path().display());
+    let settings = [("DATABASE_URL", database_url.as_str())];
+    let on_the_same_data = || TestApp::spawn_with(&settings);
+    let public_key = async |app: &TestApp| app.get("/sandbox/verifone/keys/sandbox-key").await.text().await.unwrap();
+
+    let app = on_the_same_data().await;
+    let before = public_key(&app).await;
+    let body = Sandbox::of(&app).await.payment_body("4111111111111111", 1000, None).await;
+    drop(app);
+    let key_file = dir.path().join("sandbox-key.asc");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+
+    let app = on_the_same_data().await;
+    assert_eq!(public_key(&app).await, before);
+    let sb = Sandbox::of(&app).await;
+    let (status, paid) = sb.post(PAY, &body).await;
+    assert_eq!((status, paid["status"].as_str()), (StatusCode::CREATED, Some("AUTHORIZED")), "{paid}");
+    drop(app);
+
+    let rotated = std::process::Command::new(env!("CARGO_BIN_EXE_card-checkout"))
+        .arg("sandbox-rotate-key")
+        .env("DATABASE_URL", &database_url)
+        .env("LOG_LEVEL", "warn")
+        .output()
+        .unwrap();
+    assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
+    let app = on_the_same_data().await;
+    let after = public_key(&app).await;
+    assert!(after.contains("BEGIN PGP PUBLIC KEY BLOCK") && after != before, "{after}");
+    let (status, refused) = Sandbox::of(&app).await.post(PAY, &body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a card encrypted to the old key: {refused}");
+}

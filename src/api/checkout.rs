@@ -1,11 +1,8 @@
 //! The shopper's server functions. State-changing ones take JSON, so a cross-site form cannot call them.
 
 use crate::domain::{
-    card::CardSummary,
-    catalog::Quote,
-    customer::{BillingDetails, FieldError},
-    money::Money,
-    status::PaymentStatus,
+    checkout::{CheckoutStart, NextStep, OrderView, PlaceOrderInput},
+    customer::FieldError,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -48,61 +45,6 @@ impl super::error::HttpStatus for CheckoutFnError {
     }
 }
 
-/// What the checkout page needs to start: the order summary, a JWT for Cardinal, the scripts and the key.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CheckoutStart {
-    pub checkout_key: String,
-    pub quote: Quote,
-    pub jwt: String,
-    pub songbird_url: String,
-    pub verifone_js_url: String,
-    pub encryption_key: String,
-    pub pre_auth: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PlaceOrderInput {
-    pub checkout_key: String,
-    /// The cart as in the URL (`tee:2,mug:1`); the total is computed on the server.
-    pub cart: String,
-    pub billing: BillingDetails,
-    pub card: CardSummary,
-    pub session_id: String,
-    pub encrypted_card: String,
-}
-
-/// What the browser does next.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum NextStep {
-    /// Show the result page.
-    Done { order_id: String },
-    /// Run the issuer's challenge (`Cardinal.continue`) and send its JWT back.
-    Challenge { order_id: String, acs_url: String, payload: String, transaction_id: String },
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ThreeDsView {
-    pub version: Option<String>,
-    pub enrolled: Option<String>,
-    pub pares_status: Option<String>,
-    pub eci: Option<String>,
-    pub challenged: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct OrderView {
-    pub id: String,
-    pub reference: String,
-    pub status: PaymentStatus,
-    pub reason: Option<String>,
-    pub amount: Money,
-    pub items: Vec<(String, u32, Money)>,
-    pub card: Option<CardSummary>,
-    pub threeds: Option<ThreeDsView>,
-    pub liability_shifted: Option<bool>,
-    pub pre_auth: bool,
-}
-
 #[cfg(feature = "ssr")]
 fn map_error(e: crate::server::checkout::CheckoutError) -> CheckoutFnError {
     use crate::server::checkout::CheckoutError as E;
@@ -111,6 +53,10 @@ fn map_error(e: crate::server::checkout::CheckoutError) -> CheckoutFnError {
         E::NotFound => CheckoutFnError::NotFound,
         E::Conflict(m) => CheckoutFnError::Conflict(m),
         E::Store(s) => super::error::internal("checkout store", s),
+        E::Unavailable(e) => {
+            tracing::warn!(error = %e, "could not prepare the browser's part of the checkout");
+            CheckoutFnError::Unavailable
+        }
     }
 }
 
@@ -158,29 +104,12 @@ pub async fn start_checkout(cart: String) -> Result<CheckoutStart, CheckoutFnErr
     let quote = crate::domain::catalog::quote(&parse_cart(&cart)?, state.settings.shop.currency)
         .map_err(|e| CheckoutFnError::Invalid(vec![FieldError::new("cart", e.to_string())]))?;
     state.limits().start(&client_address(&state)).await.map_err(limited)?;
-    let jwt = state.verifone.create_jwt().await.map_err(|e| {
-        tracing::warn!(error = %e, "could not create the 3DS JWT");
-        CheckoutFnError::Unavailable
-    })?;
-    let encryption_key = state.encryption_key().await.map_err(|e| {
-        tracing::warn!(error = %e, "could not load the card-encryption key");
-        CheckoutFnError::Unavailable
-    })?;
-    let v = &state.settings.verifone;
-    Ok(CheckoutStart {
-        checkout_key: uuid::Uuid::new_v4().to_string(),
-        quote,
-        jwt,
-        songbird_url: v.songbird_js_url.clone(),
-        verifone_js_url: v.verifone_js_url.clone(),
-        encryption_key,
-        pre_auth: state.settings.shop.pre_auth,
-    })
+    state.checkout().start(quote).await.map_err(map_error)
 }
 
 #[server(endpoint = "checkout/place", input = Json)]
 pub async fn place_order(input: PlaceOrderInput) -> Result<NextStep, CheckoutFnError> {
-    use crate::server::{checkout::PlaceOrder, state::AppState};
+    use crate::{domain::checkout::PlaceOrder, server::state::AppState};
     let state = AppState::current();
     state.limits().place(&client_address(&state), &input.card).await.map_err(limited)?;
     let order = PlaceOrder {
@@ -209,50 +138,6 @@ pub async fn complete_challenge(order_id: String, jwt: String) -> Result<NextSte
 /// first.
 #[server(endpoint = "checkout/order", input = Json)]
 pub async fn order_result(order_id: String) -> Result<OrderView, CheckoutFnError> {
-    use crate::server::{
-        checkout::CheckoutError,
-        db::{orders, payments},
-        state::AppState,
-    };
-    let state = AppState::current();
-    let not_found = |e: orders::OrderError| match e {
-        orders::OrderError::NotFound => CheckoutFnError::NotFound,
-        other => map_error(CheckoutError::Store(other)),
-    };
-    let status = orders::get(&state.pool, &order_id).await.map_err(not_found)?.status;
-    if matches!(status, PaymentStatus::Unknown | PaymentStatus::Authorizing) {
-        state.checkout().resolve_unknown(&order_id).await.map_err(map_error)?;
-        // Another resolver (the sweeper, a notification) may hold the order: its answer is moments away.
-        state.checkout().await_resolver(&order_id).await.map_err(map_error)?;
-    }
-    let order = orders::get(&state.pool, &order_id).await.map_err(not_found)?;
-    let currency = order.amount.currency();
-    let items = payments::items(&state.pool, &order_id)
-        .await
-        .map_err(not_found)?
-        .into_iter()
-        .map(|(name, unit, qty)| {
-            let total = Money::new(unit * qty, currency).unwrap_or(Money::zero(currency));
-            (name, qty as u32, total)
-        })
-        .collect();
-    let threeds = payments::latest_threeds(&state.pool, &order_id).await.map_err(not_found)?.map(|t| ThreeDsView {
-        challenged: t.stage == "challenge",
-        version: t.threeds_version,
-        enrolled: t.enrolled,
-        pares_status: t.pares_status,
-        eci: t.eci_flag,
-    });
-    Ok(OrderView {
-        id: order.id,
-        reference: order.merchant_reference,
-        status: order.status,
-        reason: order.outcome_reason,
-        amount: order.amount,
-        items,
-        card: order.card,
-        threeds,
-        liability_shifted: order.liability_shifted,
-        pre_auth: order.capture_mode == crate::server::db::orders::CaptureMode::PreAuth,
-    })
+    let state = crate::server::state::AppState::current();
+    state.checkout().order_view(&order_id).await.map_err(map_error)
 }

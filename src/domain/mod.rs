@@ -2,6 +2,7 @@
 
 pub mod card;
 pub mod catalog;
+pub mod checkout;
 pub mod customer;
 pub mod money;
 pub mod status;

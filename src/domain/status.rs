@@ -115,6 +115,30 @@ impl PaymentStatus {
     }
 }
 
+/// What the merchant may do to a payment after it was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    Refund,
+    Capture,
+    Void,
+}
+
+impl Action {
+    pub const ALL: [Action; 3] = [Action::Refund, Action::Capture, Action::Void];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Refund => "refund",
+            Action::Capture => "capture",
+            Action::Void => "void",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
 impl fmt::Display for PaymentStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

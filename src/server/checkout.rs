@@ -1,17 +1,16 @@
-//! The one service that orders the checkout's steps: order → 3DS lookup → (challenge → JWT validation) →
-//! payment. Every step is persisted before its provider call and its answer after, and appended to the
-//! order's event log. Browser-reported 3DS values are never trusted: the challenge's result comes from the
-//! 3DS service's validation of the JWT.
+//! The one service that orders the checkout's steps: order → authenticate (→ the shopper's challenge →
+//! its result) → pay → record. Every step is persisted before its provider call and its answer after, and
+//! appended to the order's event log. Browser-reported 3DS values are never trusted: a challenge's result
+//! is what the authenticator vouches for.
 
-pub use crate::api::checkout::NextStep;
 use crate::domain::{
-    card::{CardBrand, CardSummary},
-    catalog::{self, CartLine},
-    customer::{BillingDetails, FieldError},
+    card::CardBrand,
+    catalog::{self, Quote},
+    checkout::{CheckoutStart, NextStep, OrderView, PlaceOrder, ThreeDsView},
+    customer::FieldError,
+    money::Money,
     status::PaymentStatus,
-    threeds::{
-        ActionCode, Decision, Eci, Enrolled, PaResStatus, Refusal, SignatureVerification, Stage, ThreeDsOutcome,
-    },
+    threeds::{PaResStatus, Refusal},
 };
 use crate::server::{
     clock::today,
@@ -19,29 +18,16 @@ use crate::server::{
     crash,
     db::{
         self,
-        orders::{self, CaptureMode, NewOrder, OrderError, Provider},
-        payments::{self, AttemptAnswer, AttemptKind, AttemptStatus, ThreeDsRow},
+        orders::{self, CaptureMode, NewOrder, OrderError},
+        payments::{self, AttemptAnswer, AttemptKind, AttemptStatus},
     },
     providers::{
-        ProviderError,
-        verifone::{self, TxnOutcome, VerifoneClient, wire},
+        Acquirer, AuthFailure, AuthRequest, Authentication, Authenticator, Challenge, DeclineReason, PaymentOrder,
+        Proof, ProviderError, Providers, Step, Txn, TxnOutcome, Verdict,
     },
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-
-pub struct PlaceOrder {
-    /// One per checkout page view: a double submit or a retried request finds the same order.
-    pub checkout_key: String,
-    pub cart: Vec<CartLine>,
-    pub billing: BillingDetails,
-    /// What the browser may tell us of the card: brand, first six, last four, expiry.
-    pub card: CardSummary,
-    /// Cardinal's `sessionId` from `payments.setupComplete`.
-    pub session_id: String,
-    /// verifone.js output: the card encrypted to the provider's key. We cannot read it.
-    pub encrypted_card: String,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckoutError {
@@ -53,6 +39,9 @@ pub enum CheckoutError {
     Conflict(String),
     #[error(transparent)]
     Store(#[from] OrderError),
+    /// A provider could not prepare what the browser needs: nothing was charged, try again.
+    #[error(transparent)]
+    Unavailable(ProviderError),
 }
 
 impl From<sqlx::Error> for CheckoutError {
@@ -63,7 +52,7 @@ impl From<sqlx::Error> for CheckoutError {
 
 pub struct Checkout<'a> {
     pub pool: &'a db::Database,
-    pub verifone: &'a VerifoneClient,
+    pub providers: &'a Providers,
     pub settings: &'a Settings,
 }
 
@@ -83,18 +72,34 @@ mod reason {
     pub const EXPIRED: &str = "This checkout was not completed in time. You have not been charged.";
 }
 
-/// Declines by response code, in words.
-fn decline_reason(code: Option<&str>) -> String {
-    let why = match code {
-        Some("51") => "The card has insufficient funds.",
-        Some("54") => "The card has expired.",
-        Some("05") | Some("59") => "The bank declined the payment.",
-        _ => "The payment was declined.",
+/// A decline, in words.
+fn decline_sentence(reason: DeclineReason) -> String {
+    let why = match reason {
+        DeclineReason::InsufficientFunds => "The card has insufficient funds.",
+        DeclineReason::ExpiredCard => "The card has expired.",
+        DeclineReason::Issuer => "The bank declined the payment.",
+        DeclineReason::Unspecified => "The payment was declined.",
     };
     format!("{why} You have not been charged. Try another card.")
 }
 
 impl Checkout<'_> {
+    /// What the page needs to take the card and run the authenticator's part, for a new checkout key.
+    pub async fn start(&self, quote: Quote) -> Result<CheckoutStart, CheckoutError> {
+        let (authenticator, acquirer) = self.providers.for_checkout();
+        let session = authenticator.browser_session().await.map_err(CheckoutError::Unavailable)?;
+        let capture = acquirer.card_capture().await.map_err(CheckoutError::Unavailable)?;
+        Ok(CheckoutStart {
+            checkout_key: uuid::Uuid::new_v4().to_string(),
+            quote,
+            sdk_url: session.sdk_url,
+            jwt: session.jwt,
+            card_script_url: capture.script_url,
+            card_key: capture.key,
+            pre_auth: self.settings.shop.pre_auth,
+        })
+    }
+
     pub async fn place_order(&self, input: PlaceOrder) -> Result<NextStep, CheckoutError> {
         let billing = input.billing.clone().validated().map_err(CheckoutError::Invalid)?;
         let card = input.card.clone().validated(today()).map_err(|e| CheckoutError::Invalid(vec![e]))?;
@@ -110,6 +115,7 @@ impl Checkout<'_> {
             return self.replayed(order_id).await;
         }
         let capture_mode = if self.settings.shop.pre_auth { CaptureMode::PreAuth } else { CaptureMode::Sale };
+        let (authenticator, acquirer) = self.providers.for_checkout();
         let mut tx = db::begin_write(self.pool).await?;
         let new = NewOrder {
             checkout_key: Some(input.checkout_key.clone()),
@@ -117,7 +123,8 @@ impl Checkout<'_> {
             amount: quote.total,
             billing: billing.clone(),
             card: Some(card),
-            provider: Provider::Verifone,
+            authenticator: Some(authenticator.name()),
+            provider: acquirer.name(),
             capture_mode,
         };
         let order_id = match orders::insert(&mut tx, &new).await {
@@ -133,28 +140,24 @@ impl Checkout<'_> {
         };
         payments::insert_items(&mut tx, &order_id, &quote.lines).await?;
         orders::transition(&mut tx, &order_id, PaymentStatus::Authenticating).await?;
-        orders::append_event(&mut tx, &order_id, "lookup_requested", &json!({"device_info_id": input.session_id}))
+        orders::append_event(&mut tx, &order_id, "lookup_requested", &json!({"device_session": input.session_id}))
             .await?;
         tx.commit().await?;
 
-        let s = &self.verifone.settings();
-        let request = wire::LookupRequest {
-            amount: quote.total.minor(),
-            billing_first_name: &billing.first_name,
-            billing_last_name: &billing.last_name,
-            billing_address_1: &billing.address_1,
-            billing_city: &billing.city,
-            billing_country_code: &billing.country,
-            currency_code: quote.total.currency().code(),
-            device_info_id: &input.session_id,
-            email: &billing.email,
+        let request = AuthRequest {
+            amount: quote.total,
+            billing: &billing,
             merchant_reference: &new.merchant_reference,
-            threeds_contract_id: &s.threeds_contract_id,
-            encrypted_card: &input.encrypted_card,
-            public_key_alias: &s.public_key_alias,
+            device_session: &input.session_id,
+            card: &input.encrypted_card,
         };
-        let lookup = self.verifone.lookup(&request).await;
-        let ctx = PayContext { order_id: &order_id, brand: input.card.brand, encrypted_card: &input.encrypted_card };
+        let lookup = authenticator.authenticate(&request).await;
+        let ctx = PayContext {
+            order_id: &order_id,
+            brand: input.card.brand,
+            encrypted_card: &input.encrypted_card,
+            acquirer: &acquirer,
+        };
         match lookup {
             Err(e) => {
                 let mut tx = db::begin_write(self.pool).await?;
@@ -169,89 +172,53 @@ impl Checkout<'_> {
         }
     }
 
-    async fn after_lookup(&self, ctx: &PayContext<'_>, l: wire::LookupResponse) -> Result<NextStep, CheckoutError> {
-        let enrolled = l.enrolled.as_deref().and_then(Enrolled::parse);
-        let pares = l.pares_status.as_deref().and_then(PaResStatus::parse);
-        let outcome = outcome(enrolled, pares, l.signature_verification.as_deref());
-        let row = ThreeDsRow {
-            stage: "lookup".into(),
-            authentication_id: l.authentication_id.clone(),
-            transaction_id: l.transaction_id.clone(),
-            acs_transaction_id: l.acs_transaction_id.clone(),
-            ds_transaction_id: l.ds_transaction_id.clone(),
-            threeds_version: l.threeds_version.clone(),
-            enrolled: enrolled.map(|e| e.to_string()),
-            pares_status: pares.map(|p| p.to_string()),
-            signature_verification: known_signature(l.signature_verification.as_deref()),
-            eci_flag: known_eci(l.eci_flag.as_deref()),
-            cavv_present: l.cavv.as_deref().is_some_and(|c| !c.is_empty()),
-            challenge_required: l.challenge_required.clone(),
-            status_reason: l.status_reason.clone(),
-            action_code: None,
-            error_no: l.error_no.clone(),
-            error_desc: l.error_desc.clone(),
-            liability_shifted: outcome.liability_shift().is_shifted(),
-        };
+    async fn after_lookup(&self, ctx: &PayContext<'_>, a: Authentication) -> Result<NextStep, CheckoutError> {
         let mut tx = db::begin_write(self.pool).await?;
-        payments::insert_threeds(&mut tx, ctx.order_id, &row).await?;
-        orders::append_event(&mut tx, ctx.order_id, "lookup_answered", &json!(row)).await?;
-        // The provider read the encrypted card: its brand, not the browser's, goes to the payment and the order.
-        let brand = l.card_brand.as_deref().and_then(verifone::brand_of);
-        self.correct_card(&mut tx, ctx.order_id, "lookup", brand, None).await?;
-        let ctx = &PayContext { brand: brand.unwrap_or(ctx.brand), ..*ctx };
-        let challenge = match (l.acs_url, l.payload, l.transaction_id) {
-            (Some(acs_url), Some(payload), Some(transaction_id)) => {
-                Some(Challenge { acs_url, payload, transaction_id })
-            }
-            _ => None,
-        };
-        let threed = wire::ThreedAuthentication {
-            eci_flag: l.eci_flag,
-            enrolled: l.enrolled,
-            cavv: l.cavv,
-            pares_status: l.pares_status,
-            threeds_version: l.threeds_version,
-            ds_transaction_id: l.ds_transaction_id,
-            signature_verification: l.signature_verification,
-            error_desc: l.error_desc,
-            error_no: l.error_no,
-        };
-        self.follow(ctx, tx, outcome.decide(Stage::Lookup), threed, challenge).await
+        payments::insert_threeds(&mut tx, ctx.order_id, &a.result).await?;
+        orders::append_event(&mut tx, ctx.order_id, "lookup_answered", &json!(a.result)).await?;
+        // The authenticator read the card: its brand, not the browser's, goes to the payment and the order.
+        self.correct_card(&mut tx, ctx.order_id, "lookup", a.brand, None).await?;
+        let ctx = &PayContext { brand: a.brand.unwrap_or(ctx.brand), ..*ctx };
+        self.follow(ctx, tx, a.next).await
     }
 
-    /// Does what the 3-D Secure decision says, continuing the caller's open transaction (which holds the
-    /// result's record): waits for the challenge (keeping it and the card until the shopper is back), pays with
-    /// the authentication (the answer and the payment's intent share one commit), leaves it to the policy, or
-    /// declines. A challenge the issuer asked for without the means to run it fails the order.
+    /// Does what the authentication says, continuing the caller's open transaction (which holds its
+    /// result's record): waits for the challenge (keeping it and the card until the shopper is back), pays
+    /// with the proof (the answer and the payment's intent share one commit), leaves it to the policy,
+    /// declines, or fails an answer that cannot be used.
     async fn follow(
         &self,
         ctx: &PayContext<'_>,
         mut tx: db::Tx,
-        decision: Decision,
-        threed: wire::ThreedAuthentication,
-        challenge: Option<Challenge>,
+        next: Step<Verdict>,
     ) -> Result<NextStep, CheckoutError> {
-        match (decision, challenge) {
-            (Decision::Challenge, Some(challenge)) => {
+        match next {
+            Step::Browser(challenge) => {
                 let event = json!({"transaction_id": challenge.transaction_id});
                 let awaiting = Awaiting { challenge, encrypted_card: ctx.encrypted_card.to_owned() };
                 orders::set_awaiting(&mut tx, ctx.order_id, &json!(awaiting).to_string()).await?;
                 orders::append_event(&mut tx, ctx.order_id, "challenge_started", &event).await?;
                 tx.commit().await?;
-                Ok(awaiting.challenge.step(ctx.order_id))
+                Ok(step(&awaiting.challenge, ctx.order_id))
             }
-            (Decision::Challenge, None) => self.conclude(tx, ctx.order_id, PaymentStatus::Failed, reason::FAILED).await,
-            (Decision::PayAuthenticated, _) => self.pay(ctx, Some(threed), Some(tx)).await,
-            (Decision::PolicyDecides, _) => {
+            Step::Done(Verdict::Authenticated(proof)) => self.pay(ctx, Some(proof), Some(tx)).await,
+            Step::Done(Verdict::NoAnswer) => {
                 tx.commit().await?;
                 self.without_authentication(ctx).await
             }
-            (Decision::Refuse(why), _) => {
+            Step::Done(Verdict::Refused(why)) => {
                 let why = match why {
                     Refusal::NotAuthenticated => reason::NOT_AUTHENTICATED,
                     Refusal::ChallengeNotPassed => reason::CHALLENGE_NOT_PASSED,
                 };
                 self.conclude(tx, ctx.order_id, PaymentStatus::Declined, why).await
+            }
+            Step::Done(Verdict::Failed(failure)) => {
+                let why = match failure {
+                    AuthFailure::ChallengeUnavailable => reason::FAILED,
+                    AuthFailure::NotThisOrder => reason::MISMATCH,
+                };
+                self.conclude(tx, ctx.order_id, PaymentStatus::Failed, why).await
             }
         }
     }
@@ -279,7 +246,7 @@ impl Checkout<'_> {
     /// the first one got: the pending challenge while the order waits for it, otherwise the order.
     async fn replayed(&self, order_id: String) -> Result<NextStep, CheckoutError> {
         match orders::awaiting(self.pool, &order_id).await? {
-            Some(stored) => Ok(Awaiting::parse(&stored)?.challenge.step(&order_id)),
+            Some(stored) => Ok(step(&Awaiting::parse(&stored)?.challenge, &order_id)),
             None => Ok(NextStep::Done { order_id }),
         }
     }
@@ -310,12 +277,12 @@ impl Checkout<'_> {
         }
     }
 
-    /// After the challenge: the JWT from `payments.validated`, checked by the 3DS service, decides, and the
-    /// payment uses the card the lookup authenticated, kept with the order (never one sent with the answer).
-    /// The first completion takes what the order waits with, so it alone resumes the order; a concurrent,
-    /// replayed or late one is told where the order is.
-    pub async fn complete_challenge(&self, order_id: &str, jwt: &str) -> Result<NextStep, CheckoutError> {
-        if !is_token(jwt, MAX_JWT) {
+    /// After the challenge: the authenticator checks what the browser brought back and decides, and the
+    /// payment uses the card the first authentication covered, kept with the order (never one sent with the
+    /// answer). The first completion takes what the order waits with, so it alone resumes the order; a
+    /// concurrent, replayed or late one is told where the order is.
+    pub async fn complete_challenge(&self, order_id: &str, answer: &str) -> Result<NextStep, CheckoutError> {
+        if !is_token(answer, MAX_JWT) {
             return Err(invalid("challenge", "the bank's answer could not be read; try again"));
         }
         let mut tx = db::begin_write(self.pool).await?;
@@ -333,71 +300,32 @@ impl Checkout<'_> {
         };
         tx.commit().await?;
         let awaiting = Awaiting::parse(&taken)?;
+        let authenticator = self.authenticator_of(&order)?;
+        let acquirer = self.acquirer_of(&order)?;
         let ctx = PayContext {
             order_id,
-            // The brand the lookup reported, kept on the order.
+            // The brand the first authentication reported, kept on the order.
             brand: order.card.as_ref().map(|c| c.brand).ok_or(OrderError::Corrupt("card"))?,
             encrypted_card: &awaiting.encrypted_card,
+            acquirer: &acquirer,
         };
-        // Nothing is recorded while the order waits: its latest 3-D Secure answer is the lookup's, whose
-        // authentication the JWT must carry the outcome of (the 3DS service checks it).
-        let lookup = payments::latest_threeds(self.pool, order_id).await?.unwrap_or_default();
-        let validated = match lookup.authentication_id.as_deref() {
-            Some(authentication_id) => self.verifone.validate_jwt(authentication_id, jwt).await.map_err(|e| e.to_string()),
-            None => Err("the lookup gave no authentication_id".to_owned()),
-        };
-        let v = match validated {
-            Ok(v) => v,
-            Err(error) => {
+        // Nothing is recorded while the order waits: its latest 3-D Secure answer is the one the challenge
+        // followed, whose authentication the answer must belong to (the authenticator checks it).
+        let first = payments::latest_threeds(self.pool, order_id).await?.unwrap_or_default();
+        let a = match authenticator.resume(&first, &awaiting.challenge, answer).await {
+            Ok(a) => a,
+            Err(e) => {
                 let mut tx = db::begin_write(self.pool).await?;
+                let error = e.to_string();
                 orders::append_event(&mut tx, order_id, "challenge_validation_failed", &json!({"error": error}))
                     .await?;
                 return self.conclude(tx, order_id, PaymentStatus::Failed, reason::MISMATCH).await;
             }
         };
-        let belongs = v.authentication_id.is_some() && v.authentication_id == lookup.authentication_id;
-        let r = v.validation_result;
-        let enrolled = lookup.enrolled.as_deref().and_then(Enrolled::parse);
-        let pares = r.pares_status.as_deref().and_then(PaResStatus::parse);
-        let outcome = outcome(enrolled, pares, r.signature_verification.as_deref());
-        let row = ThreeDsRow {
-            stage: "challenge".into(),
-            authentication_id: v.authentication_id.clone(),
-            transaction_id: Some(awaiting.challenge.transaction_id.clone()),
-            acs_transaction_id: r.acs_transaction_id.clone(),
-            ds_transaction_id: r.ds_transaction_id.clone(),
-            threeds_version: lookup.threeds_version.clone(),
-            enrolled: enrolled.map(|e| e.to_string()),
-            pares_status: pares.map(|p| p.to_string()),
-            signature_verification: known_signature(r.signature_verification.as_deref()),
-            eci_flag: known_eci(r.eci_flag.as_deref()),
-            cavv_present: r.cavv.as_deref().is_some_and(|c| !c.is_empty()),
-            status_reason: r.reason_code.clone().filter(|c| !c.is_empty()),
-            action_code: v.action_code.clone(),
-            error_no: v.error_no.clone(),
-            error_desc: v.error_desc.clone(),
-            liability_shifted: belongs && outcome.liability_shift().is_shifted(),
-            ..ThreeDsRow::default()
-        };
         let mut tx = db::begin_write(self.pool).await?;
-        payments::insert_threeds(&mut tx, order_id, &row).await?;
-        orders::append_event(&mut tx, order_id, "challenge_validated", &json!(row)).await?;
-        if !belongs {
-            return self.conclude(tx, order_id, PaymentStatus::Failed, reason::MISMATCH).await;
-        }
-        let stage = Stage::Challenge(v.action_code.as_deref().and_then(ActionCode::parse));
-        let threed = wire::ThreedAuthentication {
-            eci_flag: r.eci_flag,
-            enrolled: lookup.enrolled,
-            cavv: r.cavv,
-            pares_status: r.pares_status,
-            threeds_version: lookup.threeds_version,
-            ds_transaction_id: r.ds_transaction_id,
-            signature_verification: r.signature_verification,
-            error_desc: v.error_desc,
-            error_no: v.error_no,
-        };
-        self.follow(&ctx, tx, outcome.decide(stage), threed, None).await
+        payments::insert_threeds(&mut tx, order_id, &a.result).await?;
+        orders::append_event(&mut tx, order_id, "challenge_validated", &json!(a.result)).await?;
+        self.follow(&ctx, tx, a.next).await
     }
 
     /// A completion that does not resume the order is told where the order is: it has moved on, or another
@@ -405,7 +333,8 @@ impl Checkout<'_> {
     async fn where_it_is(&self, order: orders::Order) -> Result<NextStep, CheckoutError> {
         if order.status == PaymentStatus::Authenticating {
             let answers = payments::all_threeds(self.pool, &order.id).await?;
-            if !answers.iter().any(|r| r.stage == "lookup" && r.pares_status.as_deref() == Some("C")) {
+            let challenged = |p: Option<&str>| p.and_then(PaResStatus::parse) == Some(PaResStatus::C);
+            if !answers.iter().any(|r| r.stage == "lookup" && challenged(r.pares_status.as_deref())) {
                 return Err(CheckoutError::Conflict("this order is not waiting for a challenge".into()));
             }
         }
@@ -417,25 +346,20 @@ impl Checkout<'_> {
     async fn pay(
         &self,
         ctx: &PayContext<'_>,
-        threed: Option<wire::ThreedAuthentication>,
+        proof: Option<Proof>,
         open: Option<db::Tx>,
     ) -> Result<NextStep, CheckoutError> {
         let order = orders::get(self.pool, ctx.order_id).await?;
-        let s = self.verifone.settings();
         let pre_auth = order.capture_mode == CaptureMode::PreAuth;
-        let request = wire::PaymentRequest {
-            payment_provider_contract: &s.payment_provider_contract,
-            amount: order.amount.minor(),
-            currency_code: order.amount.currency().code(),
+        let payment = PaymentOrder {
+            amount: order.amount,
             merchant_reference: &order.merchant_reference,
-            card_brand: ctx.brand.code(),
-            public_key_alias: &s.public_key_alias,
-            encrypted_card: ctx.encrypted_card,
-            threed_authentication: threed,
-            capture_now: !pre_auth,
-            auth_type: pre_auth.then_some("PRE_AUTH"),
+            brand: ctx.brand,
+            card: ctx.encrypted_card,
+            proof,
+            pre_auth,
         };
-        let stored = serde_json::to_string(&request).map_err(|e| CheckoutError::Conflict(e.to_string()))?;
+        let prepared = ctx.acquirer.prepare(&payment).map_err(|e| CheckoutError::Conflict(e.to_string()))?;
         let mut tx = match open {
             Some(tx) => tx,
             None => db::begin_write(self.pool).await?,
@@ -447,21 +371,15 @@ impl Checkout<'_> {
             AttemptKind::Authorize,
             order.amount.minor(),
             &key,
-            &stored,
+            &prepared.stored,
         )
         .await?;
         orders::transition(&mut tx, ctx.order_id, PaymentStatus::Authorizing).await?;
-        let mut logged = serde_json::to_value(&request).unwrap_or_default();
-        // The timeline keeps what the merchant needs, not the encrypted card or the single-use CAVV.
-        logged["encrypted_card"] = json!("[removed]");
-        if let Some(t) = logged.get_mut("threed_authentication").filter(|t| !t["cavv"].is_null()) {
-            t["cavv"] = json!("[removed]");
-        }
         orders::append_event(
             &mut tx,
             ctx.order_id,
             "payment_requested",
-            &json!({"idempotency_key": key, "request": logged}),
+            &json!({"idempotency_key": key, "request": prepared.logged}),
         )
         .await?;
         crash::point("authorize", "before_intent");
@@ -470,12 +388,13 @@ impl Checkout<'_> {
 
         // The call and its record run on their own task: a shopper who goes away (the handler is dropped)
         // does not cancel them, so the provider's answer is recorded all the same.
-        let (pool, verifone, settings) = (self.pool.clone(), self.verifone.clone(), self.settings.clone());
-        let (order_id, amount) = (ctx.order_id.to_owned(), order.amount.minor());
+        let (pool, providers, settings) = (self.pool.clone(), self.providers.clone(), self.settings.clone());
+        let (order_id, amount, acquirer, stored) =
+            (ctx.order_id.to_owned(), order.amount.minor(), ctx.acquirer.clone(), prepared.stored);
         let call = tokio::spawn(async move {
-            let answer = verifone.pay(&stored, &key).await;
+            let answer = acquirer.pay(&stored, &key).await;
             crash::point("authorize", "after_answer");
-            let checkout = Checkout { pool: &pool, verifone: &verifone, settings: &settings };
+            let checkout = Checkout { pool: &pool, providers: &providers, settings: &settings };
             checkout.record_payment(&order_id, &attempt_id, pre_auth, amount, answer, None).await
         });
         // Should the task fail, the attempt stays pending: the receipt shows it as being confirmed, and it is
@@ -493,37 +412,26 @@ impl Checkout<'_> {
         attempt_id: &str,
         pre_auth: bool,
         amount: i64,
-        answer: Result<wire::Transaction, ProviderError>,
+        answer: Result<Txn, ProviderError>,
         lease: Option<&str>,
     ) -> Result<(), CheckoutError> {
         let mut tx = db::begin_write(self.pool).await?;
-        // A resolver records only while it holds the order (one whose lease was taken over leaves it), and
-        // gives the order back in the same commit.
-        if let Some(owner) = lease {
-            let held = orders::holds_lease(&mut tx, order_id, owner).await?;
-            orders::release_lease(&mut tx, order_id, owner).await?;
-            if !held {
-                return Ok(());
-            }
-        }
-        if payments::attempt_answered(&mut tx, attempt_id).await? {
-            // Recorded meanwhile (the call's own task, a resolver, a notification): nothing to add.
+        if !payments::may_record(&mut tx, order_id, attempt_id, lease).await? {
             tx.commit().await?;
             return Ok(());
         }
         let already_unknown = orders::get_locked(&mut tx, order_id).await?.status == PaymentStatus::Unknown;
         match answer {
             Ok(t) => {
-                let outcome = t.outcome();
-                let (attempt, status, why) = match outcome {
+                let (attempt, status, why) = match t.outcome {
                     TxnOutcome::Approved if pre_auth => {
                         (AttemptStatus::Succeeded, PaymentStatus::Authorized, reason::AUTHORIZED.to_owned())
                     }
                     TxnOutcome::Approved => {
                         (AttemptStatus::Succeeded, PaymentStatus::Captured, reason::APPROVED.to_owned())
                     }
-                    TxnOutcome::Declined => {
-                        (AttemptStatus::Declined, PaymentStatus::Declined, decline_reason(t.reason_code.as_deref()))
+                    TxnOutcome::Declined(reason) => {
+                        (AttemptStatus::Declined, PaymentStatus::Declined, decline_sentence(reason))
                     }
                     TxnOutcome::Failed | TxnOutcome::Voided => {
                         (AttemptStatus::Failed, PaymentStatus::Failed, reason::FAILED.to_owned())
@@ -544,16 +452,9 @@ impl Checkout<'_> {
                     },
                 )
                 .await?;
-                orders::append_event(&mut tx, order_id, "payment_answered", &json!(t)).await?;
-                let (brand, digits) = t.reported_card();
-                self.correct_card(
-                    &mut tx,
-                    order_id,
-                    "payment",
-                    brand,
-                    digits.as_ref().map(|(b, l)| (b.as_str(), l.as_str())),
-                )
-                .await?;
+                orders::append_event(&mut tx, order_id, "payment_answered", &t.details).await?;
+                let digits = t.digits.as_ref().map(|(b, l)| (b.as_str(), l.as_str()));
+                self.correct_card(&mut tx, order_id, "payment", t.brand, digits).await?;
                 if status == PaymentStatus::Captured {
                     orders::add(&mut tx, order_id, orders::Tally::Captured, amount).await?;
                 }
@@ -598,7 +499,7 @@ impl Checkout<'_> {
     /// `authorizing` after the provider's timeout). One resolver at a time holds the order (a lease in the
     /// database) and asks the provider what happened: it reads the transaction when its id is known, and
     /// otherwise sends the same request again with the same idempotency key, the one way to learn about a
-    /// payment whose id never reached us (the eCommerce API reads transactions by id only). Only a transaction
+    /// payment whose id never reached us (an acquirer may read transactions by id only). Only a transaction
     /// is an outcome: a refusal of a resend (a 409 "in use", "CAVV used") says nothing about the first send,
     /// so the order stays `unknown`, visible to the merchant, and is asked about again by the next sweep.
     pub async fn resolve_unknown(&self, order_id: &str) -> Result<(), CheckoutError> {
@@ -606,20 +507,21 @@ impl Checkout<'_> {
         if !matches!(order.status, PaymentStatus::Unknown | PaymentStatus::Authorizing) {
             return Ok(());
         }
-        let stale_before = self.verifone.unanswered_before();
+        let acquirer = self.acquirer_of(&order)?;
+        let stale_before = acquirer.unanswered_before();
         let Some(attempt) = payments::unresolved_authorization(self.pool, order_id, stale_before).await? else {
             return Ok(());
         };
         let owner = uuid::Uuid::new_v4().to_string();
         let mut tx = db::begin_write(self.pool).await?;
-        let held = orders::take_lease(&mut tx, order_id, &owner, self.verifone.lease_until()).await?;
+        let held = orders::take_lease(&mut tx, order_id, &owner, acquirer.lease_until()).await?;
         tx.commit().await?;
         if !held {
             return Ok(()); // another resolver holds it
         }
         let answer = match (&attempt.provider_transaction_id, &attempt.pending_request) {
-            (Some(id), _) => self.verifone.read(id).await,
-            (None, Some(request)) => self.verifone.pay(request, &attempt.idempotency_key).await,
+            (Some(id), _) => acquirer.read(id).await,
+            (None, Some(request)) => acquirer.pay(request, &attempt.idempotency_key).await,
             (None, None) => {
                 Err(ProviderError::Malformed("the attempt kept neither its transaction nor its request".into()))
             }
@@ -648,9 +550,62 @@ impl Checkout<'_> {
         self.record_payment(order_id, &attempt.id, pre_auth, attempt.amount_minor, answer, Some(&owner)).await
     }
 
+    fn authenticator_of(&self, order: &orders::Order) -> Result<Authenticator, CheckoutError> {
+        let name = order.authenticator.ok_or(OrderError::Corrupt("authenticator"))?;
+        self.providers.authenticator(name).ok_or_else(|| not_configured(name))
+    }
+
+    fn acquirer_of(&self, order: &orders::Order) -> Result<Acquirer, CheckoutError> {
+        self.providers.acquirer(order.provider).ok_or_else(|| not_configured(order.provider))
+    }
+
+    /// The order as the shopper may see it. An order whose payment answer was lost (or never recorded) is
+    /// resolved first.
+    pub async fn order_view(&self, order_id: &str) -> Result<OrderView, CheckoutError> {
+        let found = |e: OrderError| match e {
+            OrderError::NotFound => CheckoutError::NotFound,
+            other => other.into(),
+        };
+        let status = orders::get(self.pool, order_id).await.map_err(found)?.status;
+        if matches!(status, PaymentStatus::Unknown | PaymentStatus::Authorizing) {
+            self.resolve_unknown(order_id).await?;
+            // Another resolver (the sweeper, a notification) may hold the order: its answer is moments away.
+            self.await_resolver(order_id).await?;
+        }
+        let order = orders::get(self.pool, order_id).await.map_err(found)?;
+        let currency = order.amount.currency();
+        let items = payments::items(self.pool, order_id)
+            .await?
+            .into_iter()
+            .map(|(name, unit, qty)| {
+                let total = Money::new(unit * qty, currency).unwrap_or(Money::zero(currency));
+                (name, qty as u32, total)
+            })
+            .collect();
+        let threeds = payments::latest_threeds(self.pool, order_id).await?.map(|t| ThreeDsView {
+            challenged: t.stage == "challenge",
+            version: t.threeds_version,
+            enrolled: t.enrolled,
+            pares_status: t.pares_status,
+            eci: t.eci_flag,
+        });
+        Ok(OrderView {
+            id: order.id,
+            reference: order.merchant_reference,
+            status: order.status,
+            reason: order.outcome_reason,
+            amount: order.amount,
+            items,
+            card: order.card,
+            threeds,
+            liability_shifted: order.liability_shifted,
+            pre_auth: order.capture_mode == CaptureMode::PreAuth,
+        })
+    }
+
     /// Waits a moment for a resolver that holds the order to let it go, so the receipt page can show what
     /// it learnt; a longer resolution (a slow provider) is left to the page's next refresh.
-    pub async fn await_resolver(&self, order_id: &str) -> Result<(), CheckoutError> {
+    async fn await_resolver(&self, order_id: &str) -> Result<(), CheckoutError> {
         let until = std::time::Instant::now() + AWAIT_RESOLVER;
         while orders::lease_held(self.pool, order_id).await? && std::time::Instant::now() < until {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -682,24 +637,16 @@ struct PayContext<'a> {
     order_id: &'a str,
     brand: CardBrand,
     encrypted_card: &'a str,
+    acquirer: &'a Acquirer,
 }
 
 /// The issuer's challenge as the shopper is given it.
-#[derive(Serialize, Deserialize)]
-struct Challenge {
-    acs_url: String,
-    payload: String,
-    transaction_id: String,
-}
-
-impl Challenge {
-    fn step(&self, order_id: &str) -> NextStep {
-        NextStep::Challenge {
-            order_id: order_id.to_owned(),
-            acs_url: self.acs_url.clone(),
-            payload: self.payload.clone(),
-            transaction_id: self.transaction_id.clone(),
-        }
+fn step(challenge: &Challenge, order_id: &str) -> NextStep {
+    NextStep::Challenge {
+        order_id: order_id.to_owned(),
+        acs_url: challenge.acs_url.clone(),
+        payload: challenge.payload.clone(),
+        transaction_id: challenge.transaction_id.clone(),
     }
 }
 
@@ -708,23 +655,14 @@ impl Challenge {
 struct Awaiting {
     /// Given again to a retried submit.
     challenge: Challenge,
-    /// The card the lookup authenticated, encrypted to the provider: the only card the payment after the
-    /// challenge may use.
+    /// The card the first authentication covered, as the browser prepared it for the provider: the only card
+    /// the payment after the challenge may use.
     encrypted_card: String,
 }
 
 impl Awaiting {
     fn parse(stored: &str) -> Result<Awaiting, OrderError> {
         serde_json::from_str(stored).map_err(|_| OrderError::Corrupt("awaiting"))
-    }
-}
-
-fn outcome(enrolled: Option<Enrolled>, pares: Option<PaResStatus>, sig: Option<&str>) -> ThreeDsOutcome {
-    ThreeDsOutcome {
-        enrolled,
-        pares_status: pares,
-        signature_verification: sig.and_then(SignatureVerification::parse),
-        eci: None,
     }
 }
 
@@ -737,7 +675,7 @@ const MAX_ENCRYPTED_CARD: usize = 16 * 1024;
 const MAX_JWT: usize = 8 * 1024;
 const CARD_NOT_PREPARED: &str = "the card could not be prepared; reload the page";
 
-/// A token from a browser SDK (Cardinal's session id, its JWT, verifone.js's encrypted card): present, at
+/// A token from a browser SDK (a device session id, a challenge's JWT, an encrypted card): present, at
 /// most `max` bytes, printable ASCII without spaces (base64, base64url, dots, dashes, underscores).
 fn is_token(value: &str, max: usize) -> bool {
     !value.is_empty() && value.len() <= max && value.bytes().all(|b| b.is_ascii_graphic())
@@ -745,6 +683,10 @@ fn is_token(value: &str, max: usize) -> bool {
 
 fn invalid(field: &str, message: &str) -> CheckoutError {
     CheckoutError::Invalid(vec![FieldError::new(field, message)])
+}
+
+fn not_configured(name: orders::Provider) -> CheckoutError {
+    CheckoutError::Conflict(format!("{} is not configured here, so this order cannot go on", name.as_str()))
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -775,14 +717,4 @@ mod tests {
             }
         }
     }
-}
-
-// The database keeps only 3-D Secure values the domain knows: a blank or unknown letter from a provider (a
-// cancelled challenge has no PAResStatus) is stored as none rather than failing the write after the call.
-fn known_signature(s: Option<&str>) -> Option<String> {
-    s.and_then(SignatureVerification::parse).map(|v| v.to_string())
-}
-
-fn known_eci(s: Option<&str>) -> Option<String> {
-    s.and_then(Eci::parse).map(|e| e.code().to_owned())
 }

@@ -40,9 +40,14 @@ pub struct VerifoneSettings {
 
 #[derive(Clone, Debug)]
 pub struct BamboraSettings {
+    /// The Payment API base, `…/v1` (the Reporting API lives under it too).
     pub base_url: String,
     pub merchant_id: String,
     pub api_passcode: SecretString,
+    /// The Reporting API's own passcode (searching by order number after a lost answer).
+    pub report_passcode: SecretString,
+    /// How long we wait for any Bambora call before treating it as unanswered.
+    pub timeout_ms: u64,
 }
 
 /// What to do when 3-D Secure cannot give an answer (enrolled U/B, lookup error or timeout, step-up
@@ -112,6 +117,10 @@ pub struct Settings {
     pub sandbox_notification_url: Option<String>,
     /// How long the sandbox's "timeout" test cards hold a lookup.
     pub sandbox_timeout_delay_ms: u64,
+    /// Where the sandbox keeps its card-encryption key (`SANDBOX_KEY_FILE`; by default `sandbox-key.asc`
+    /// beside the SQLite file), so a page or client given the public key keeps working across restarts.
+    /// None for an in-memory database: the key then lives as long as the process.
+    pub sandbox_key_file: Option<std::path::PathBuf>,
     /// Reverse proxies in front of us: from these peers, the client is read from `X-Forwarded-For`.
     pub trusted_proxies: Vec<std::net::IpAddr>,
 }
@@ -219,6 +228,8 @@ impl Settings {
             base_url: credential("BAMBORA_BASE_URL", &format!("{sandbox_url}/bambora/v1"))?,
             merchant_id: credential("BAMBORA_MERCHANT_ID", d::BAMBORA_MERCHANT_ID)?,
             api_passcode: credential("BAMBORA_API_PASSCODE", d::BAMBORA_API_PASSCODE)?.into(),
+            report_passcode: credential("BAMBORA_REPORT_PASSCODE", d::BAMBORA_REPORT_PASSCODE)?.into(),
+            timeout_ms: parse(&get, "BAMBORA_TIMEOUT_MS", "10000", "milliseconds")?,
         };
         // The embedded sandbox notifies us, as Verifone would; "none" turns that off.
         let sandbox_notification_url = match get("SANDBOX_NOTIFICATION_URL") {
@@ -226,10 +237,12 @@ impl Settings {
             Some(url) => Some(url),
             None => Some(format!("{public_url}{VERIFONE_NOTIFICATION_PATH}")),
         };
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/checkout.db".to_owned());
+        let sandbox_key_file = get("SANDBOX_KEY_FILE").map(Into::into).or_else(|| beside_database(&database_url));
         Ok(Settings {
             addr,
             public_url,
-            database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/checkout.db".to_owned()),
+            database_url,
             log_format,
             log_level: get("LOG_LEVEL").unwrap_or_else(|| "info".to_owned()),
             site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()),
@@ -268,6 +281,7 @@ impl Settings {
             },
             sandbox_notification_url,
             sandbox_timeout_delay_ms: parse(&get, "SANDBOX_TIMEOUT_DELAY_MS", "20000", "milliseconds")?,
+            sandbox_key_file,
             trusted_proxies: match get("TRUSTED_PROXIES") {
                 None => Vec::new(),
                 Some(list) => list
@@ -284,6 +298,16 @@ impl Settings {
     pub fn mounts_sandbox(&self) -> bool {
         self.mode == ProviderMode::Sandbox
     }
+}
+
+/// `sandbox-key.asc` in the SQLite file's folder; none for an in-memory database.
+fn beside_database(database_url: &str) -> Option<std::path::PathBuf> {
+    use sqlx::sqlite::SqliteConnectOptions;
+    if database_url.contains(":memory:") || database_url.contains("mode=memory") {
+        return None;
+    }
+    let options = SqliteConnectOptions::from_str(database_url).ok()?;
+    Some(options.get_filename().parent().unwrap_or(std::path::Path::new("")).join("sandbox-key.asc"))
 }
 
 fn invalid(name: &'static str, value: &str, expected: &'static str) -> ConfigError {
@@ -318,6 +342,22 @@ mod tests {
         assert_eq!(s.verifone.base_url, "http://127.0.0.1:3000/sandbox/verifone");
         assert_eq!(s.verifone.api_key.expose_secret(), sandbox_defaults::VERIFONE_API_KEY);
         assert_eq!(s.log_format, LogFormat::Human);
+    }
+
+    #[test]
+    fn the_sandbox_key_is_kept_beside_the_database_unless_told_otherwise() {
+        let key_file = |pairs: &[(&str, &str)]| Settings::from_vars(&vars(pairs)).unwrap().sandbox_key_file;
+        assert_eq!(key_file(&[]), Some("data/sandbox-key.asc".into()));
+        assert_eq!(
+            key_file(&[("DATABASE_URL", "sqlite:///var/lib/shop/db.sqlite?mode=rwc")]),
+            Some("/var/lib/shop/sandbox-key.asc".into())
+        );
+        assert_eq!(key_file(&[("DATABASE_URL", "sqlite://shop.db")]), Some("sandbox-key.asc".into()));
+        assert_eq!(key_file(&[("DATABASE_URL", "sqlite::memory:")]), None);
+        assert_eq!(
+            key_file(&[("DATABASE_URL", "sqlite::memory:"), ("SANDBOX_KEY_FILE", "/etc/k.asc")]),
+            Some("/etc/k.asc".into())
+        );
     }
 
     #[test]

@@ -77,6 +77,7 @@ mod tests {
             ("BAMBORA_BASE_URL", "https://api.na.bambora.com/v1"),
             ("BAMBORA_MERCHANT_ID", "m"),
             ("BAMBORA_API_PASSCODE", "x"),
+            ("BAMBORA_REPORT_PASSCODE", "r"),
         ];
         let p = policy(&settings(&live), "n");
         assert!(p.contains("https://cst.jsclient.vficloud.net"), "{p}");

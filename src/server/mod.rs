@@ -1,5 +1,6 @@
 //! Everything with I/O. Compiled for the server only.
 
+pub mod actions;
 pub mod checkout;
 pub mod client_address;
 pub mod clock;
@@ -7,6 +8,7 @@ pub mod config;
 pub mod crash;
 pub mod csp;
 pub mod db;
+pub mod history;
 pub mod limits;
 pub mod merchant;
 pub mod notifications;

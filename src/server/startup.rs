@@ -27,6 +27,8 @@ pub enum StartupError {
     Bind(#[from] io::Error),
     #[error("cannot create the merchant user from MERCHANT_EMAIL/MERCHANT_PASSWORD: {0}")]
     MerchantUser(String),
+    #[error(transparent)]
+    SandboxKey(#[from] sandbox::cards::KeyFileError),
 }
 
 impl Application {
@@ -48,8 +50,10 @@ impl Application {
         }
         let leptos_options = leptos_options(&settings, listener.local_addr()?);
         super::crash::arm(&settings);
+        let sandbox =
+            settings.mounts_sandbox().then(|| sandbox::Sandbox::open(sandbox_config(&settings))).transpose()?;
         let state = AppState::new(leptos_options, pool, settings);
-        let router = router(state.clone());
+        let router = router(state.clone(), sandbox);
         tokio::spawn(sweep(state.clone()));
         Ok(Application { listener, router, state })
     }
@@ -84,7 +88,7 @@ async fn sweep(state: AppState) {
                 }
             }
         }
-        let actions = merchant::actions::Actions { pool: &state.pool, verifone: &state.verifone };
+        let actions = state.actions();
         if let Err(e) = actions.resolve_unknown().await {
             tracing::warn!(error = %e, "resolving an unknown refund, capture or void failed");
         }
@@ -106,6 +110,7 @@ fn sandbox_config(settings: &Settings) -> sandbox::SandboxConfig {
     config.notification_url = settings.sandbox_notification_url.clone();
     config.timeout_delay = Duration::from_millis(settings.sandbox_timeout_delay_ms);
     config.site_root = settings.site_root.clone();
+    config.key_file = settings.sandbox_key_file.clone();
     config
 }
 
@@ -123,16 +128,16 @@ fn leptos_options(settings: &Settings, addr: SocketAddr) -> LeptosOptions {
         .build()
 }
 
-pub fn router(state: AppState) -> Router {
+/// The app's routes, with the sandbox under `/sandbox` if there is one.
+pub fn router(state: AppState, sandbox: Option<sandbox::SandboxState>) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let mut router = Router::new()
         .route("/health", get(routes::health))
-        .route(super::config::VERIFONE_NOTIFICATION_PATH, axum::routing::post(notifications::verifone))
+        .route("/notifications/{provider}", axum::routing::post(notifications::receive))
         .merge(merchant::router());
-    if state.settings.mounts_sandbox() {
-        router =
-            router.nest_service("/sandbox", sandbox::router(sandbox::Sandbox::new(sandbox_config(&state.settings))));
+    if let Some(sandbox) = sandbox {
+        router = router.nest_service("/sandbox", sandbox::router(sandbox));
     }
     let router = router
         .leptos_routes(&state, routes, move || shell(options.clone()))
@@ -210,13 +215,17 @@ async fn shutdown_signal() {
     }
 }
 
-/// The binary's entry: settings → telemetry → app → serve; or `sandbox --port N` for the sandbox alone.
+/// The binary's entry: settings → telemetry → app → serve; or `sandbox --port N` for the sandbox alone,
+/// `sandbox-rotate-key`, `create-merchant EMAIL`.
 pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let settings = Settings::from_env()?;
     telemetry::init(&settings, std::io::stdout);
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("create-merchant") {
         return create_merchant(&settings, args.get(1).map(String::as_str)).await;
+    }
+    if args.first().map(String::as_str) == Some("sandbox-rotate-key") {
+        return rotate_sandbox_key(&settings);
     }
     if args.first().map(String::as_str) == Some("sandbox") {
         let port = match args.get(1).map(String::as_str) {
@@ -233,6 +242,18 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let app = Application::build(settings).await?;
     tracing::info!(addr = %app.addr(), mode = ?app.state.settings.mode, "listening on http://{}", app.addr());
     app.run_until_stopped().await?;
+    Ok(())
+}
+
+/// `card-checkout sandbox-rotate-key`: replaces the sandbox's card-encryption key with a fresh one. A running
+/// app or sandbox keeps the old key until it is restarted.
+fn rotate_sandbox_key(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
+    let path = settings
+        .sandbox_key_file
+        .as_deref()
+        .ok_or("the database is in memory: set SANDBOX_KEY_FILE to say where the sandbox key is kept")?;
+    sandbox::cards::EncryptionKey::rotate(path, &sandbox_config(settings).public_key_alias)?;
+    println!("New sandbox card-encryption key in {}; restart the app or sandbox to use it", path.display());
     Ok(())
 }
 

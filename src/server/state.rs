@@ -1,34 +1,21 @@
 //! What every handler and server function can reach.
 
-use super::{
-    config::Settings,
-    db::Database,
-    providers::{ProviderError, verifone::VerifoneClient},
-};
+use super::{config::Settings, db::Database, providers::Providers};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
-use tokio::sync::OnceCell;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: Database,
     pub settings: Arc<Settings>,
-    pub verifone: VerifoneClient,
-    /// The card-capture public key: from settings, or fetched once from the sandbox.
-    pub encryption_key: Arc<OnceCell<String>>,
+    pub providers: Providers,
 }
 
 impl AppState {
     pub fn new(leptos_options: LeptosOptions, pool: Database, settings: Settings) -> AppState {
-        AppState {
-            leptos_options,
-            pool,
-            verifone: VerifoneClient::new(settings.verifone.clone()),
-            encryption_key: Arc::new(OnceCell::new_with(settings.verifone.encryption_key.clone())),
-            settings: Arc::new(settings),
-        }
+        AppState { leptos_options, pool, providers: Providers::new(&settings), settings: Arc::new(settings) }
     }
 
     /// The state inside a server function (provided as context by `leptos_routes`).
@@ -37,16 +24,18 @@ impl AppState {
     }
 
     pub fn checkout(&self) -> super::checkout::Checkout<'_> {
-        super::checkout::Checkout { pool: &self.pool, verifone: &self.verifone, settings: &self.settings }
+        super::checkout::Checkout { pool: &self.pool, providers: &self.providers, settings: &self.settings }
+    }
+
+    pub fn actions(&self) -> super::actions::Actions<'_> {
+        super::actions::Actions { pool: &self.pool, providers: &self.providers }
+    }
+
+    pub fn history(&self) -> super::history::History<'_> {
+        super::history::History { pool: &self.pool }
     }
 
     pub fn limits(&self) -> super::limits::Limits<'_> {
         super::limits::Limits { pool: &self.pool, settings: &self.settings.limits }
-    }
-
-    /// The armored public key verifone.js encrypts cards to (fetched with Verifone's timeout; a failed fetch
-    /// is tried again by the next checkout).
-    pub async fn encryption_key(&self) -> Result<String, ProviderError> {
-        self.encryption_key.get_or_try_init(|| self.verifone.sandbox_public_key()).await.cloned()
     }
 }

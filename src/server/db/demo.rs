@@ -112,9 +112,9 @@ async fn insert_one(
     sqlx::query(
         "INSERT INTO orders (id, merchant_reference, amount_minor, currency, captured_minor, refunded_minor, email,
             billing_first_name, billing_last_name, billing_address_1, billing_city, billing_country, card_brand,
-            card_bin6, card_last4, card_expiry_month, card_expiry_year, status, provider, capture_mode,
+            card_bin6, card_last4, card_expiry_month, card_expiry_year, status, authenticator, provider, capture_mode,
             liability_shifted, threeds_enrolled, threeds_pares_status, threeds_eci, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'verifone', ?, ?, ?, ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'verifone', 'verifone', ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&id)
     .bind(&reference)

@@ -57,6 +57,9 @@ pub struct NewOrder {
     pub amount: Money,
     pub billing: BillingDetails,
     pub card: Option<CardSummary>,
+    /// Who runs 3-D Secure; none when the acquirer authenticates in its own payment call.
+    pub authenticator: Option<Provider>,
+    /// The acquirer: who moves the money.
     pub provider: Provider,
     pub capture_mode: CaptureMode,
 }
@@ -71,6 +74,8 @@ pub struct Order {
     pub billing: BillingDetails,
     pub card: Option<CardSummary>,
     pub status: PaymentStatus,
+    pub authenticator: Option<Provider>,
+    /// The acquirer: who moves the money.
     pub provider: Provider,
     pub capture_mode: CaptureMode,
     pub liability_shifted: Option<bool>,
@@ -108,8 +113,8 @@ pub async fn insert(tx: &mut Tx, new: &NewOrder) -> Result<String, OrderError> {
         "INSERT INTO orders (id, merchant_reference, amount_minor, currency, email, billing_first_name,
             billing_last_name, billing_address_1, billing_city, billing_country, card_brand, card_bin6,
             card_last4, card_expiry_month, card_expiry_year, status, provider, capture_mode, created_at,
-            updated_at, checkout_key)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            updated_at, checkout_key, authenticator)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&id)
     .bind(&new.merchant_reference)
@@ -132,6 +137,7 @@ pub async fn insert(tx: &mut Tx, new: &NewOrder) -> Result<String, OrderError> {
     .bind(now)
     .bind(now)
     .bind(&new.checkout_key)
+    .bind(new.authenticator.map(Provider::as_str))
     .execute(&mut **tx)
     .await?;
     append_event(
@@ -141,6 +147,7 @@ pub async fn insert(tx: &mut Tx, new: &NewOrder) -> Result<String, OrderError> {
         &serde_json::json!({
             "amount_minor": new.amount.minor(),
             "currency": new.amount.currency().code(),
+            "authenticator": new.authenticator.map(Provider::as_str),
             "provider": new.provider.as_str(),
             "capture_mode": new.capture_mode.as_str(),
         }),
@@ -401,6 +408,10 @@ fn order_from_row(r: &SqliteRow) -> Result<Order, OrderError> {
         },
         card,
         status: PaymentStatus::parse(r.try_get("status")?).ok_or(OrderError::Corrupt("status"))?,
+        authenticator: match r.try_get::<Option<String>, _>("authenticator")? {
+            Some(name) => Some(Provider::parse(&name).ok_or(OrderError::Corrupt("authenticator"))?),
+            None => None,
+        },
         provider: Provider::parse(r.try_get("provider")?).ok_or(OrderError::Corrupt("provider"))?,
         capture_mode: CaptureMode::parse(r.try_get("capture_mode")?).ok_or(OrderError::Corrupt("capture_mode"))?,
         liability_shifted: r.try_get::<Option<i64>, _>("liability_shifted")?.map(|v| v == 1),

@@ -1,6 +1,9 @@
 //! Payment attempts, 3-D Secure results and order items: the rows the checkout writes around each call.
 
-use super::{Tx, now_ms, orders::OrderError};
+use super::{
+    Tx, now_ms,
+    orders::{OrderError, Provider},
+};
 use crate::domain::catalog::PricedLine;
 use sqlx::{Row, SqlitePool};
 
@@ -143,7 +146,26 @@ pub async fn record_attempt(tx: &mut Tx, attempt_id: &str, a: &AttemptAnswer<'_>
 }
 
 /// Whether the attempt's answer has been recorded already (it is no longer pending or unknown).
-pub async fn attempt_answered(tx: &mut Tx, attempt_id: &str) -> Result<bool, OrderError> {
+/// Whether this writer may record `attempt_id`'s answer: it holds the order (when it resolves under a lease,
+/// which it gives back in this transaction; one whose lease was taken over leaves the order), and nobody recorded
+/// the answer meanwhile (the call's own task, a resolver, a notification).
+pub async fn may_record(
+    tx: &mut Tx,
+    order_id: &str,
+    attempt_id: &str,
+    lease: Option<&str>,
+) -> Result<bool, OrderError> {
+    if let Some(owner) = lease {
+        let held = super::orders::holds_lease(tx, order_id, owner).await?;
+        super::orders::release_lease(tx, order_id, owner).await?;
+        if !held {
+            return Ok(false);
+        }
+    }
+    Ok(!attempt_answered(tx, attempt_id).await?)
+}
+
+async fn attempt_answered(tx: &mut Tx, attempt_id: &str) -> Result<bool, OrderError> {
     let status: Option<String> = sqlx::query_scalar("SELECT status FROM payment_attempts WHERE id = ?")
         .bind(attempt_id)
         .fetch_optional(&mut **tx)
@@ -265,6 +287,7 @@ pub async fn unresolved_actions(pool: &SqlitePool, stale_before: i64) -> Result<
 /// Notes a provider event as received; false if its id was seen before (a retry or a replay).
 pub async fn record_notification(
     tx: &mut Tx,
+    provider: Provider,
     event_id: &str,
     event: &str,
     transaction_id: Option<&str>,
@@ -272,9 +295,10 @@ pub async fn record_notification(
 ) -> Result<bool, OrderError> {
     let inserted = sqlx::query(
         "INSERT INTO notifications_received (event_id, provider, event, transaction_id, order_id, received_at)
-         VALUES (?, 'verifone', ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
     )
     .bind(event_id)
+    .bind(provider.as_str())
     .bind(event)
     .bind(transaction_id)
     .bind(order_id)

@@ -2,23 +2,17 @@
 //! redirect), so it needs no JavaScript and adds nothing to the shopper's wasm bundle. Every route except
 //! the sign-in form takes a `Merchant`, which sends anonymous callers to sign in.
 
-pub mod actions;
 pub mod auth;
 pub mod list;
 mod pages;
 
 use super::{
-    client_address,
-    db::{
-        self,
-        merchants::MerchantUser,
-        order_list,
-        orders::{self, OrderError},
-        payments,
-    },
+    actions, client_address,
+    db::{self, merchants::MerchantUser, order_list, orders::OrderError},
+    history::OrderDetail,
     state::AppState,
 };
-use crate::domain::money::Money;
+use crate::domain::{money::Money, status::Action};
 use axum::{
     Form, Router,
     extract::{FromRequestParts, Path, Query, State},
@@ -200,10 +194,8 @@ async fn order_list(State(state): State<AppState>, merchant: Merchant, Query(q):
         }
     };
     let cursor = q.cursor();
-    let (rows, totals) = tokio::join!(
-        order_list::page(&state.pool, &filter, cursor.as_ref(), PAGE_SIZE + 1),
-        order_list::totals(&state.pool, &filter)
-    );
+    let history = state.history();
+    let (rows, totals) = tokio::join!(history.page(&filter, cursor.as_ref(), PAGE_SIZE + 1), history.totals(&filter));
     let (mut rows, totals) = match (rows, totals) {
         (Ok(r), Ok(t)) => (r, t),
         (Err(e), _) | (_, Err(e)) => return internal("order list", e),
@@ -222,7 +214,7 @@ async fn order_csv(State(state): State<AppState>, _merchant: Merchant, Query(q):
     let mut cursor = None;
     // In pages, so the export of a large history never holds every row at once.
     loop {
-        let rows = match order_list::page(&state.pool, &filter, cursor.as_ref(), 2000).await {
+        let rows = match state.history().page(&filter, cursor.as_ref(), 2000).await {
             Ok(rows) => rows,
             Err(e) => return internal("order export", e),
         };
@@ -247,26 +239,9 @@ async fn order_csv(State(state): State<AppState>, _merchant: Merchant, Query(q):
     res
 }
 
-/// Everything the detail page shows.
-pub struct OrderDetail {
-    pub order: orders::Order,
-    pub events: Vec<orders::OrderEvent>,
-    pub attempts: Vec<payments::Attempt>,
-    pub threeds: Vec<payments::ThreeDsRow>,
-}
-
 /// The order and everything about it, or the page that says why not.
 async fn load_detail(state: &AppState, id: &str) -> Result<OrderDetail, Response> {
-    let load = async {
-        let order = orders::get(&state.pool, id).await?;
-        let (events, attempts, threeds) = tokio::join!(
-            orders::events(&state.pool, id),
-            payments::attempts(&state.pool, id),
-            payments::all_threeds(&state.pool, id)
-        );
-        Ok::<_, OrderError>(OrderDetail { order, events: events?, attempts: attempts?, threeds: threeds? })
-    };
-    load.await.map_err(|e| match e {
+    state.history().detail(id).await.map_err(|e| match e {
         OrderError::NotFound => page(StatusCode::NOT_FOUND, pages::problem("There is no such order.")),
         other => internal("order detail", other),
     })
@@ -318,7 +293,7 @@ async fn order_action(
     let refuse = |message: String| {
         page(StatusCode::UNPROCESSABLE_ENTITY, pages::order_detail(&merchant.user, &detail, None, Some(&message)))
     };
-    let Some(action) = actions::parse_action(&form.action) else {
+    let Some(action) = Action::parse(&form.action) else {
         return refuse(format!("Unknown action {}.", quoted(&form.action)));
     };
     if uuid::Uuid::parse_str(&form.key).is_err() {
@@ -341,7 +316,7 @@ async fn order_action(
             Err(e) => refuse(sentence(e)),
         };
     }
-    let service = actions::Actions { pool: &state.pool, verifone: &state.verifone };
+    let service = state.actions();
     match service.act(&id, action, amount, &form.key).await {
         Ok(attempt) => Redirect::to(&format!("/merchant/orders/{id}?result={attempt}")).into_response(),
         Err(actions::ActionError::Store(e)) => internal("order action", e),

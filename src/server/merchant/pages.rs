@@ -1,22 +1,22 @@
 //! The back office's HTML, rendered on the server with Leptos views (escaped as any Leptos view) and sent
 //! as whole documents without hydration scripts.
 
-use super::{OrderDetail, actions, capitalized, list::ListQuery};
+use super::{capitalized, list::ListQuery};
 use crate::domain::{
     card::CardBrand,
     money::{Currency, Money},
-    status::PaymentStatus,
+    status::{Action, PaymentStatus},
     threeds::{Enrolled, LiabilityShift, PaResStatus, SignatureVerification, ThreeDsOutcome},
 };
 use crate::server::{
-    clock,
+    actions, clock,
     db::{
         merchants::MerchantUser,
         order_list::{OrderRow, Totals},
         orders::Order,
         payments::{Attempt, ThreeDsRow},
     },
-    providers::verifone::Action,
+    history::OrderDetail,
 };
 use leptos::prelude::*;
 use leptos::tachys::view::RenderHtml;

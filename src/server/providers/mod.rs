@@ -1,6 +1,19 @@
-//! Our client side of each provider's API.
+//! The boundary between the services and the providers: neutral types, and the two roles a provider plays
+//! in a payment, each a small enum that dispatches by `match`. The services see only what is here; each
+//! provider's module maps its wire format, status words, decline codes and liability rule once.
 
+pub mod bambora;
 pub mod verifone;
+
+use crate::domain::{card::CardBrand, customer::BillingDetails, money::Money, status::Action, threeds::Refusal};
+use crate::server::{
+    config::Settings,
+    db::{orders::Provider, payments::ThreeDsRow},
+};
+use axum::http::HeaderMap;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use verifone::VerifoneClient;
 
 /// How a call to a provider failed. A decline is not an error: it is an answer.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +51,337 @@ impl From<reqwest::Error> for ProviderError {
             ProviderError::Malformed(e.to_string())
         } else {
             ProviderError::NoAnswer
+        }
+    }
+}
+
+/// A transaction at an acquirer (a payment, refund, capture or void), as every service reads it.
+#[derive(Clone, Debug, Default)]
+pub struct Txn {
+    pub id: String,
+    /// The provider's own word for the status, kept as it came.
+    pub status: String,
+    pub outcome: TxnOutcome,
+    /// Minor units, when the provider said.
+    pub amount: Option<i64>,
+    pub reason_code: Option<String>,
+    pub message: Option<String>,
+    pub merchant_reference: Option<String>,
+    /// The card as the acquirer read it: brand, and first six and last four.
+    pub brand: Option<CardBrand>,
+    pub digits: Option<(String, String)>,
+    /// The answer as the provider gave it, for the order's timeline.
+    pub details: serde_json::Value,
+}
+
+/// What a transaction's status means, mapped once per provider.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TxnOutcome {
+    Approved,
+    Pending,
+    Voided,
+    Declined(DeclineReason),
+    Failed,
+    #[default]
+    Unknown,
+}
+
+/// Why a payment was declined, as far as the shopper may be told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum DeclineReason {
+    InsufficientFunds,
+    ExpiredCard,
+    /// The issuer said no without saying why (do not honour, suspected fraud).
+    Issuer,
+    Unspecified,
+}
+
+/// What an authenticator is asked to authenticate.
+pub struct AuthRequest<'a> {
+    pub amount: Money,
+    pub billing: &'a BillingDetails,
+    pub merchant_reference: &'a str,
+    /// The browser SDK's session with the authenticator (its device data collection).
+    pub device_session: &'a str,
+    /// The card as the browser prepared it for the provider; we cannot read it.
+    pub card: &'a str,
+}
+
+/// An authenticator's answer.
+pub struct Authentication {
+    /// Stored as the order's 3-D Secure result and shown as stored; the authenticator decided its liability.
+    pub result: ThreeDsRow,
+    /// The brand the authenticator read from the card, when it did.
+    pub brand: Option<CardBrand>,
+    pub next: Step<Verdict>,
+}
+
+/// Whether a call ended, or the shopper's browser has something to do before the order can go on.
+pub enum Step<T> {
+    Done(T),
+    Browser(Challenge),
+}
+
+/// An issuer's challenge as the shopper's browser runs it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Challenge {
+    pub acs_url: String,
+    pub payload: String,
+    pub transaction_id: String,
+}
+
+/// What an authentication allows.
+pub enum Verdict {
+    /// Pay with this proof; liability shifts to the issuer.
+    Authenticated(Proof),
+    /// No trusted answer and no refusal: the merchant's policy decides, and a payment it allows carries no
+    /// proof.
+    NoAnswer,
+    /// Never pay, whatever the policy.
+    Refused(Refusal),
+    /// The answer cannot be used: the order fails.
+    Failed(AuthFailure),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// The issuer asked for a challenge without the means to run it.
+    ChallengeUnavailable,
+    /// The result belongs to another authentication than this order's.
+    NotThisOrder,
+}
+
+/// The 3-D Secure values an acquirer is given with an authenticated payment (the CAVV only for that call).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Proof {
+    pub eci: Option<String>,
+    pub enrolled: Option<String>,
+    pub cavv: Option<String>,
+    pub pares_status: Option<String>,
+    pub version: Option<String>,
+    pub ds_transaction_id: Option<String>,
+    pub signature_verification: Option<String>,
+    pub error_desc: Option<String>,
+    pub error_no: Option<String>,
+}
+
+/// A payment as the checkout asks for it.
+pub struct PaymentOrder<'a> {
+    pub amount: Money,
+    pub merchant_reference: &'a str,
+    pub brand: CardBrand,
+    /// The card as the browser prepared it for the provider.
+    pub card: &'a str,
+    pub proof: Option<Proof>,
+    /// Hold the funds only; the merchant captures later.
+    pub pre_auth: bool,
+}
+
+/// A payment request made ready before it is stored: the exact request (sent again, byte for byte, after a
+/// lost answer), and what of it the order's timeline may keep (no card, no CAVV).
+pub struct PreparedPayment {
+    pub stored: String,
+    pub logged: serde_json::Value,
+}
+
+/// A provider's event about one of its transactions, in the services' terms.
+pub struct Event {
+    /// Unique per event: a repeated delivery has the same id.
+    pub id: String,
+    /// The provider's name for it, for the timeline.
+    pub name: String,
+    pub kind: EventKind,
+    pub txn: Txn,
+    /// The payment a refund or capture belongs to.
+    pub parent_id: Option<String>,
+}
+
+/// Why a delivery was not read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Unread {
+    /// The signature is missing, wrong or too old.
+    Unauthorized(&'static str),
+    Malformed,
+    /// Deliveries from this provider are not expected here.
+    NotConfigured,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// About the payment itself: it names the payment's transaction.
+    Payment,
+    /// A refund, capture or void that went through.
+    Action(Action),
+    /// Nothing the order's amounts follow.
+    Other,
+}
+
+/// What the browser loads to run the authenticator's part of the checkout.
+pub struct BrowserSession {
+    pub sdk_url: String,
+    /// The SDK's set-up token.
+    pub jwt: String,
+}
+
+/// What the browser loads to prepare the card for the acquirer, so the card never reaches us.
+pub struct CardCapture {
+    pub script_url: String,
+    pub key: String,
+}
+
+/// The configured provider clients; an order's roles are found here by the names it records.
+#[derive(Clone)]
+pub struct Providers {
+    verifone: VerifoneClient,
+}
+
+impl Providers {
+    pub fn new(settings: &Settings) -> Providers {
+        Providers { verifone: VerifoneClient::new(settings.verifone.clone()) }
+    }
+
+    /// Who authenticates and who moves the money of a new checkout.
+    pub fn for_checkout(&self) -> (Authenticator, Acquirer) {
+        (Authenticator::Verifone(self.verifone.clone()), Acquirer::Verifone(self.verifone.clone()))
+    }
+
+    /// The authenticator an order recorded, if it is configured here.
+    pub fn authenticator(&self, name: Provider) -> Option<Authenticator> {
+        match name {
+            Provider::Verifone => Some(Authenticator::Verifone(self.verifone.clone())),
+            Provider::Bambora => None,
+        }
+    }
+
+    /// Calls to any acquirer sent before this instant (Unix ms) that have no recorded answer never will: the
+    /// most patient acquirer's cut-off.
+    pub fn unanswered_before(&self) -> i64 {
+        self.verifone.unanswered_before()
+    }
+
+    /// Reads a delivery to `/notifications/{name}`, once its signature is checked.
+    pub fn read_event(&self, name: Provider, headers: &HeaderMap, body: &[u8]) -> Result<Event, Unread> {
+        let now_secs = crate::server::db::now_ms() / 1000;
+        match name {
+            Provider::Verifone => {
+                let secret = self.verifone.settings().notification_secret.expose_secret().as_bytes();
+                verifone::notifications::read(secret, headers, body, now_secs)
+            }
+            Provider::Bambora => Err(Unread::NotConfigured),
+        }
+    }
+
+    /// The acquirer an order recorded, if it is configured here.
+    pub fn acquirer(&self, name: Provider) -> Option<Acquirer> {
+        match name {
+            Provider::Verifone => Some(Acquirer::Verifone(self.verifone.clone())),
+            Provider::Bambora => None,
+        }
+    }
+}
+
+/// Who runs 3-D Secure.
+#[derive(Clone)]
+pub enum Authenticator {
+    Verifone(VerifoneClient),
+}
+
+impl Authenticator {
+    pub fn name(&self) -> Provider {
+        match self {
+            Authenticator::Verifone(_) => Provider::Verifone,
+        }
+    }
+
+    pub async fn browser_session(&self) -> Result<BrowserSession, ProviderError> {
+        match self {
+            Authenticator::Verifone(c) => c.browser_session().await,
+        }
+    }
+
+    pub async fn authenticate(&self, request: &AuthRequest<'_>) -> Result<Authentication, ProviderError> {
+        match self {
+            Authenticator::Verifone(c) => c.authenticate(request).await,
+        }
+    }
+
+    /// Continues after the shopper's challenge. `first` is the result it followed; `answer` is what the
+    /// browser brought back, trusted only as the authenticator vouches for it.
+    pub async fn resume(
+        &self,
+        first: &ThreeDsRow,
+        challenge: &Challenge,
+        answer: &str,
+    ) -> Result<Authentication, ProviderError> {
+        match self {
+            Authenticator::Verifone(c) => c.resume(first, challenge, answer).await,
+        }
+    }
+}
+
+/// Who moves the money.
+#[derive(Clone)]
+pub enum Acquirer {
+    Verifone(VerifoneClient),
+}
+
+impl Acquirer {
+    pub fn name(&self) -> Provider {
+        match self {
+            Acquirer::Verifone(_) => Provider::Verifone,
+        }
+    }
+
+    pub async fn card_capture(&self) -> Result<CardCapture, ProviderError> {
+        match self {
+            Acquirer::Verifone(c) => c.card_capture().await,
+        }
+    }
+
+    pub fn prepare(&self, payment: &PaymentOrder<'_>) -> Result<PreparedPayment, ProviderError> {
+        match self {
+            Acquirer::Verifone(c) => c.prepare(payment),
+        }
+    }
+
+    /// Sends a payment request as it was stored before the call, with its idempotency key: the first send
+    /// and any resend after a lost answer are the same request.
+    pub async fn pay(&self, stored_request: &str, idempotency_key: &str) -> Result<Txn, ProviderError> {
+        match self {
+            Acquirer::Verifone(c) => c.pay(stored_request, idempotency_key).await.map(verifone::txn),
+        }
+    }
+
+    pub async fn read(&self, transaction_id: &str) -> Result<Txn, ProviderError> {
+        match self {
+            Acquirer::Verifone(c) => c.read(transaction_id).await.map(verifone::txn),
+        }
+    }
+
+    /// Refunds, captures or voids `transaction_id`; `amount` in minor units (None: the whole amount).
+    pub async fn act(
+        &self,
+        transaction_id: &str,
+        action: Action,
+        amount: Option<i64>,
+        idempotency_key: &str,
+    ) -> Result<Txn, ProviderError> {
+        match self {
+            Acquirer::Verifone(c) => c.act(transaction_id, action, amount, idempotency_key).await.map(verifone::txn),
+        }
+    }
+
+    /// Calls sent before this instant (Unix ms) that have no recorded answer never will.
+    pub fn unanswered_before(&self) -> i64 {
+        match self {
+            Acquirer::Verifone(c) => c.unanswered_before(),
+        }
+    }
+
+    /// Until when (Unix ms) a resolver taking an order now may hold it.
+    pub fn lease_until(&self) -> i64 {
+        match self {
+            Acquirer::Verifone(c) => c.lease_until(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Card encryption as Verifone does it: the browser encrypts the card as an OpenPGP message to the
 //! merchant's public key (verifone.js wraps OpenPGP.js v4); the provider decrypts it with the private key.
-//! The sandbox makes its own key pair at start-up and publishes the public key under its alias.
+//! The sandbox makes its own key pair once, keeps it in a file (`SANDBOX_KEY_FILE`) so a merchant page or a
+//! client given the public key keeps working across restarts, and publishes the public key under its alias.
 
 use crate::domain::card::{CardError, CardNumber, Cvv, Expiry, YearMonth};
 use base64::{Engine, engine::general_purpose::STANDARD};
@@ -13,6 +14,10 @@ use pgp::{
     types::Password,
 };
 use serde::Deserialize;
+use std::{
+    fs, io,
+    path::{Path, PathBuf},
+};
 
 pub struct EncryptionKey {
     pub alias: String,
@@ -34,9 +39,70 @@ impl EncryptionKey {
             .primary_user_id(format!("Card checkout sandbox <{alias}@sandbox.invalid>"))
             .subkeys(vec![encrypt.build().expect("subkey params")]);
         let secret = params.build().expect("key params").generate(rand::thread_rng()).expect("key generation");
+        EncryptionKey::of(alias, secret)
+    }
+
+    fn of(alias: &str, secret: SignedSecretKey) -> EncryptionKey {
         let public = SignedPublicKey::from(secret.clone());
         let public_armored = public.to_armored_string(ArmorOptions::default()).expect("armor public key");
         EncryptionKey { alias: alias.to_owned(), secret, public_armored }
+    }
+
+    /// The key kept in `path` (an armored OpenPGP secret key), made and written there on first use.
+    pub fn load_or_create(path: &Path, alias: &str) -> Result<EncryptionKey, KeyFileError> {
+        match fs::read_to_string(path) {
+            Ok(armored) => EncryptionKey::from_armored(path, alias, &armored),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let key = EncryptionKey::generate(alias);
+                match key.write(path, false) {
+                    Ok(()) => Ok(key),
+                    // Another process (a second sandbox on the same folder) wrote one first: use that.
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => EncryptionKey::load_or_create(path, alias),
+                    Err(e) => Err(KeyFileError::Io(path.to_owned(), e)),
+                }
+            }
+            Err(e) => Err(KeyFileError::Io(path.to_owned(), e)),
+        }
+    }
+
+    /// Replaces the key kept in `path` with a fresh one (processes using the old one keep it until restarted).
+    pub fn rotate(path: &Path, alias: &str) -> Result<EncryptionKey, KeyFileError> {
+        let key = EncryptionKey::generate(alias);
+        key.write(path, true).map_err(|e| KeyFileError::Io(path.to_owned(), e))?;
+        Ok(key)
+    }
+
+    fn from_armored(path: &Path, alias: &str, armored: &str) -> Result<EncryptionKey, KeyFileError> {
+        use pgp::composed::Deserializable;
+        let malformed = || KeyFileError::Malformed(path.to_owned());
+        let (secret, _) = SignedSecretKey::from_string(armored).map_err(|_| malformed())?;
+        // verifone.js encrypts to the first subkey.
+        if secret.secret_subkeys.is_empty() {
+            return Err(malformed());
+        }
+        Ok(EncryptionKey::of(alias, secret))
+    }
+
+    /// Writes the secret key to `path`, readable by its owner only: in full or not at all (a temporary file
+    /// renamed into place), and with `replace` false, only if no key is there yet.
+    fn write(&self, path: &Path, replace: bool) -> io::Result<()> {
+        use std::{io::Write, os::unix::fs::OpenOptionsExt};
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir)?;
+        }
+        let armored = self.secret.to_armored_string(ArmorOptions::default()).map_err(io::Error::other)?;
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(format!(".{}.tmp", super::new_id()));
+        let tmp = PathBuf::from(tmp);
+        let written = (|| {
+            let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+            file.write_all(armored.as_bytes())?;
+            file.sync_all()?;
+            // A link fails if the name is taken, where a rename would replace what another process wrote.
+            if replace { fs::rename(&tmp, path) } else { fs::hard_link(&tmp, path) }
+        })();
+        let _ = fs::remove_file(&tmp);
+        written
     }
 
     /// Decrypts `encrypted_card` (base64 of an armored OpenPGP message) to its JSON plaintext.
@@ -50,6 +116,14 @@ impl EncryptionKey {
         }
         message.as_data_string().map_err(|_| DecryptError::NotOpenPgp)
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyFileError {
+    #[error("cannot read or write the sandbox key file {}: {}", .0.display(), .1)]
+    Io(PathBuf, io::Error),
+    #[error("the sandbox key file {} is not an armored OpenPGP secret key with an encryption subkey", .0.display())]
+    Malformed(PathBuf),
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -185,6 +259,31 @@ pub mod tests {
         assert_eq!(other.decrypt(&encrypted).unwrap_err(), DecryptError::WrongKey);
         assert_eq!(key.decrypt("%%%").unwrap_err(), DecryptError::NotBase64);
         assert_eq!(key.decrypt(&STANDARD.encode("hello")).unwrap_err(), DecryptError::NotOpenPgp);
+    }
+
+    #[test]
+    fn the_key_file_keeps_the_key_until_rotated() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys/sandbox-key.asc");
+        let first = EncryptionKey::load_or_create(&path, "a").unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert!(fs::read_to_string(&path).unwrap().contains("BEGIN PGP PRIVATE KEY BLOCK"));
+        let json = r#"{"captureTime":"2026-11-23T09:00:00Z","cardNumber":"4000000000001000","expiryMonth":"01","expiryYear":"2029"}"#;
+        let encrypted = encrypt_like_verifone_js(&first.public_armored, json);
+
+        let again = EncryptionKey::load_or_create(&path, "a").unwrap();
+        assert_eq!(again.public_armored, first.public_armored);
+        assert_eq!(again.decrypt(&encrypted).unwrap(), json);
+
+        let rotated = EncryptionKey::rotate(&path, "a").unwrap();
+        assert_ne!(rotated.public_armored, first.public_armored);
+        assert_eq!(EncryptionKey::load_or_create(&path, "a").unwrap().public_armored, rotated.public_armored);
+        assert_eq!(rotated.decrypt(&encrypted).unwrap_err(), DecryptError::WrongKey);
+        assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1, "no temporary file is left");
+
+        fs::write(&path, first.public_armored.as_bytes()).unwrap();
+        assert!(matches!(EncryptionKey::load_or_create(&path, "a"), Err(KeyFileError::Malformed(_))));
     }
 
     #[test]

@@ -48,6 +48,8 @@ pub struct SandboxConfig {
     pub notification_secret: String,
     /// The built site's folder, where the vendored OpenPGP.js lives.
     pub site_root: String,
+    /// Where the card-encryption key is kept; none: a fresh key for this process only.
+    pub key_file: Option<std::path::PathBuf>,
 }
 
 impl SandboxConfig {
@@ -68,11 +70,13 @@ impl SandboxConfig {
             notification_url: None,
             notification_secret: d::NOTIFICATION_SECRET.into(),
             site_root: "target/site".into(),
+            key_file: None,
         }
     }
 }
 
-/// Everything the sandbox remembers. In memory: a restart starts a clean sandbox, as a fresh CST account would.
+/// Everything the sandbox remembers. In memory, but for the card-encryption key (`SandboxConfig::key_file`): a
+/// restart starts a clean sandbox, as a fresh CST account would, that still decrypts cards encrypted before.
 pub struct Sandbox {
     pub config: SandboxConfig,
     pub key: cards::EncryptionKey,
@@ -87,10 +91,25 @@ pub struct Sandbox {
 pub type SandboxState = Arc<Sandbox>;
 
 impl Sandbox {
+    /// A sandbox with the key kept in `config.key_file`, made there on first use.
+    pub fn open(config: SandboxConfig) -> Result<SandboxState, cards::KeyFileError> {
+        let key = match &config.key_file {
+            Some(path) => cards::EncryptionKey::load_or_create(path, &config.public_key_alias)?,
+            None => cards::EncryptionKey::generate(&config.public_key_alias),
+        };
+        Ok(Sandbox::with_key(config, key))
+    }
+
+    /// A sandbox with a fresh key of its own, whatever `config.key_file` says (unit tests).
     pub fn new(config: SandboxConfig) -> SandboxState {
+        let key = cards::EncryptionKey::generate(&config.public_key_alias);
+        Sandbox::with_key(config, key)
+    }
+
+    fn with_key(config: SandboxConfig, key: cards::EncryptionKey) -> SandboxState {
         let notifier = notifications::Notifier::new(config.notification_url.clone(), &config.notification_secret);
         Arc::new(Sandbox {
-            key: cards::EncryptionKey::generate(&config.public_key_alias),
+            key,
             matrix: scenarios::Matrix::load(),
             faults: faults::Faults::default(),
             threeds: Mutex::new(threeds::Store::default()),
@@ -137,12 +156,14 @@ pub fn new_id() -> String {
 }
 
 /// Runs the sandbox on its own (`card-checkout sandbox --port N`), for pointing the app at another host.
-pub async fn run_standalone(port: u16, config: SandboxConfig) -> std::io::Result<()> {
+pub async fn run_standalone(port: u16, config: SandboxConfig) -> Result<(), Box<dyn std::error::Error>> {
+    let sandbox = Sandbox::open(config)?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
-    let app = Router::new().nest("/sandbox", router(Sandbox::new(config)));
+    let app = Router::new().nest("/sandbox", router(sandbox));
     tracing::info!("sandbox listening on http://{addr}/sandbox");
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await?;
+    Ok(())
 }
 
 /// Keyed store helper: many of the sandbox's records are maps from an id to a record.

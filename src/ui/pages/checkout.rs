@@ -2,12 +2,11 @@
 //! page's own modal), then the result page. The card number and CVV never leave the browser unencrypted:
 //! their inputs have no `name`, and only verifone.js's ciphertext is sent to our server.
 
-use crate::api::checkout::{
-    CheckoutFnError, CheckoutStart, NextStep, PlaceOrderInput, complete_challenge, place_order, start_checkout,
-};
+use crate::api::checkout::{CheckoutFnError, complete_challenge, place_order, start_checkout};
 use crate::domain::{
     card::{CardBrand, CardNumber, CardSummary, Cvv, Expiry},
     catalog::{CartLine, PRODUCTS, cart_to_string},
+    checkout::{CheckoutStart, NextStep, PlaceOrderInput},
     customer::{BillingDetails, FieldError},
 };
 use crate::ui::bridge;
@@ -116,7 +115,7 @@ fn CheckoutForm(start: CheckoutStart, cart: String) -> impl IntoView {
     let brand = Memo::new(move |_| CardBrand::from_prefix(&digits(&card_number.get())));
 
     // Cardinal setup with the JWT, once the page is live in the browser.
-    let (jwt, songbird_url) = (start.jwt.clone(), start.songbird_url.clone());
+    let (jwt, songbird_url) = (start.jwt.clone(), start.sdk_url.clone());
     Effect::new(move |_| {
         let (jwt, songbird_url) = (jwt.clone(), songbird_url.clone());
         spawn_local(async move {
@@ -139,8 +138,8 @@ fn CheckoutForm(start: CheckoutStart, cart: String) -> impl IntoView {
         }
     });
 
-    let key = start.encryption_key.clone();
-    let verifone_url = start.verifone_js_url.clone();
+    let key = start.card_key.clone();
+    let verifone_url = start.card_script_url.clone();
     let checkout_key = start.checkout_key.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

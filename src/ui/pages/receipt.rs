@@ -1,7 +1,8 @@
 //! The result of a checkout: approved, declined or failed, in plain words, with the amount, the masked card,
 //! the 3-D Secure outcome and whether liability shifted. Reading it never repeats a charge.
 
-use crate::api::checkout::{OrderView, order_result};
+use crate::api::checkout::order_result;
+use crate::domain::checkout::OrderView;
 use crate::domain::status::PaymentStatus;
 use leptos::either::Either;
 use leptos::prelude::*;

@@ -1,15 +1,20 @@
 //! Verifone: the 3DS service (JWT, lookup, JWT validation) and the eCommerce API (payments, reads,
 //! refunds, captures, voids), with Basic auth and an idempotency key on every write.
 
+mod authentication;
+pub mod notifications;
 pub mod wire;
 
-use super::ProviderError;
-use crate::domain::card::CardBrand;
+use super::{
+    BrowserSession, CardCapture, DeclineReason, PaymentOrder, PreparedPayment, Proof, ProviderError, Txn, TxnOutcome,
+};
+use crate::domain::{card::CardBrand, status::Action};
 use crate::server::config::VerifoneSettings;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use secrecy::ExposeSecret;
 use serde::{Serialize, de::DeserializeOwned};
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
+use tokio::sync::OnceCell;
 
 pub use wire::{JwtValidateResponse, LookupResponse, ThreedAuthentication, Transaction};
 
@@ -23,17 +28,9 @@ const RECORD_GRACE_MS: i64 = 2_000;
 pub struct VerifoneClient {
     http: reqwest::Client,
     settings: VerifoneSettings,
-}
-
-/// What the eCommerce API said about a transaction, mapped once for every caller.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TxnOutcome {
-    Approved,
-    Pending,
-    Voided,
-    Declined,
-    Failed,
-    Unknown,
+    /// The key verifone.js encrypts cards to: configured, or fetched once from the sandbox (a failed fetch
+    /// is tried again by the next checkout).
+    encryption_key: Arc<OnceCell<String>>,
 }
 
 /// Verifone transaction statuses [S]; anything else is `Unrecognized`.
@@ -66,26 +63,64 @@ impl VerifoneStatus {
         serde_json::from_value(serde_json::Value::String(s.to_owned())).unwrap_or(VerifoneStatus::Unrecognized)
     }
 
-    /// The one status mapping: exhaustive, so a new status cannot be forgotten.
-    pub fn outcome(self) -> TxnOutcome {
+    /// The one status mapping: exhaustive, so a new status cannot be forgotten. A decline says why by its
+    /// response code.
+    pub fn outcome(self, reason_code: Option<&str>) -> TxnOutcome {
         use VerifoneStatus::*;
         match self {
             Authorized | CustomerAccepted | Refunded | SettlementRequested | SettlementSubmitted
             | SettlementCompleted | SettlementPartial => TxnOutcome::Approved,
             Initiated | Pending => TxnOutcome::Pending,
             AuthorizationVoided | Voided | Cancelled | SettlementCancelled => TxnOutcome::Voided,
-            Declined | SettlementDeclined => TxnOutcome::Declined,
+            Declined | SettlementDeclined => TxnOutcome::Declined(decline_reason(reason_code)),
             Failed => TxnOutcome::Failed,
             Unknown | Unrecognized => TxnOutcome::Unknown,
         }
     }
 }
 
-impl Transaction {
-    pub fn outcome(&self) -> TxnOutcome {
-        VerifoneStatus::parse(&self.status).outcome()
+/// Declines by ISO 8583 response code, as the eCommerce API reports them.
+fn decline_reason(code: Option<&str>) -> DeclineReason {
+    match code {
+        Some("51") => DeclineReason::InsufficientFunds,
+        Some("54") => DeclineReason::ExpiredCard,
+        Some("05") | Some("59") => DeclineReason::Issuer,
+        _ => DeclineReason::Unspecified,
     }
+}
 
+fn threed_authentication(p: Proof) -> ThreedAuthentication {
+    ThreedAuthentication {
+        eci_flag: p.eci,
+        enrolled: p.enrolled,
+        cavv: p.cavv,
+        pares_status: p.pares_status,
+        threeds_version: p.version,
+        ds_transaction_id: p.ds_transaction_id,
+        signature_verification: p.signature_verification,
+        error_desc: p.error_desc,
+        error_no: p.error_no,
+    }
+}
+
+/// A transaction in the services' terms.
+pub fn txn(t: Transaction) -> Txn {
+    let (brand, digits) = t.reported_card();
+    Txn {
+        outcome: VerifoneStatus::parse(&t.status).outcome(t.reason_code.as_deref()),
+        details: serde_json::to_value(&t).unwrap_or_default(),
+        id: t.id,
+        status: t.status,
+        amount: t.amount,
+        reason_code: t.reason_code,
+        message: t.message,
+        merchant_reference: t.merchant_reference,
+        brand,
+        digits,
+    }
+}
+
+impl Transaction {
     /// The card as Verifone read it: its brand, and its first six and last four from the masked number.
     pub fn reported_card(&self) -> (Option<CardBrand>, Option<(String, String)>) {
         let masked = self.card_details.as_ref().and_then(|d| d.masked_card_number.as_deref()).unwrap_or_default();
@@ -116,7 +151,8 @@ impl VerifoneClient {
             .pool_max_idle_per_host(32)
             .build()
             .expect("http client");
-        VerifoneClient { http, settings }
+        let encryption_key = Arc::new(OnceCell::new_with(settings.encryption_key.clone()));
+        VerifoneClient { http, settings, encryption_key }
     }
 
     pub fn settings(&self) -> &VerifoneSettings {
@@ -183,9 +219,20 @@ impl VerifoneClient {
         self.request(Method::POST, path).header(IDEMPOTENCY_HEADER, idempotency_key).json(body)
     }
 
+    /// What the browser needs to encrypt the card: verifone.js and the public key.
+    pub async fn card_capture(&self) -> Result<CardCapture, ProviderError> {
+        let key = self.encryption_key.get_or_try_init(|| self.sandbox_public_key()).await?.clone();
+        Ok(CardCapture { script_url: self.settings.verifone_js_url.clone(), key })
+    }
+
+    /// What the browser needs for device data collection and challenges: Songbird and a JWT for it.
+    pub async fn browser_session(&self) -> Result<BrowserSession, ProviderError> {
+        Ok(BrowserSession { sdk_url: self.settings.songbird_js_url.clone(), jwt: self.create_jwt().await? })
+    }
+
     /// The card-encryption public key the sandbox publishes (a live key is configured, not fetched), within
     /// the same timeout as every other call.
-    pub async fn sandbox_public_key(&self) -> Result<String, ProviderError> {
+    async fn sandbox_public_key(&self) -> Result<String, ProviderError> {
         let url = format!("{}/keys/{}", self.settings.base_url, self.settings.public_key_alias);
         let res = self.http.get(url).send().await?;
         let status = res.status();
@@ -196,7 +243,7 @@ impl VerifoneClient {
     }
 
     /// A JWT for `Cardinal.setup` (2 hours, single use).
-    pub async fn create_jwt(&self) -> Result<String, ProviderError> {
+    async fn create_jwt(&self) -> Result<String, ProviderError> {
         let body = wire::JwtCreateRequest { threeds_contract_id: &self.settings.threeds_contract_id };
         let answer: wire::JwtCreateResponse =
             self.send_safe(|| self.request(Method::POST, "/3ds-service/v2/jwt/create").json(&body)).await?;
@@ -216,6 +263,30 @@ impl VerifoneClient {
             threeds_contract_id: &self.settings.threeds_contract_id,
         };
         self.send_safe(|| self.request(Method::POST, "/3ds-service/v2/jwt/validate").json(&body)).await
+    }
+
+    /// The payment request for `p`, and what the timeline may keep of it: not the encrypted card, not the
+    /// single-use CAVV.
+    pub fn prepare(&self, p: &PaymentOrder<'_>) -> Result<PreparedPayment, ProviderError> {
+        let request = wire::PaymentRequest {
+            payment_provider_contract: &self.settings.payment_provider_contract,
+            amount: p.amount.minor(),
+            currency_code: p.amount.currency().code(),
+            merchant_reference: p.merchant_reference,
+            card_brand: p.brand.code(),
+            public_key_alias: &self.settings.public_key_alias,
+            encrypted_card: p.card,
+            threed_authentication: p.proof.clone().map(threed_authentication),
+            capture_now: !p.pre_auth,
+            auth_type: p.pre_auth.then_some("PRE_AUTH"),
+        };
+        let stored = serde_json::to_string(&request).map_err(|e| ProviderError::Malformed(e.to_string()))?;
+        let mut logged = serde_json::to_value(&request).unwrap_or_default();
+        logged["encrypted_card"] = serde_json::json!("[removed]");
+        if let Some(t) = logged.get_mut("threed_authentication").filter(|t| !t["cavv"].is_null()) {
+            t["cavv"] = serde_json::json!("[removed]");
+        }
+        Ok(PreparedPayment { stored, logged })
     }
 
     /// Sends a payment request as it was stored before the call, byte for byte, with its idempotency key: the
@@ -242,25 +313,16 @@ impl VerifoneClient {
         amount: Option<i64>,
         idempotency_key: &str,
     ) -> Result<Transaction, ProviderError> {
-        let path = format!("/api/v2/transactions/{id}/{}", action.path());
+        let path = format!("/api/v2/transactions/{id}/{}", action_path(action));
         Self::send(self.write(&path, &wire::AmountRequest { amount }, idempotency_key)).await
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    Refund,
-    Capture,
-    Void,
-}
-
-impl Action {
-    fn path(self) -> &'static str {
-        match self {
-            Action::Refund => "refund",
-            Action::Capture => "capture",
-            Action::Void => "void",
-        }
+fn action_path(action: Action) -> &'static str {
+    match action {
+        Action::Refund => "refund",
+        Action::Capture => "capture",
+        Action::Void => "void",
     }
 }
 
@@ -274,7 +336,7 @@ fn retryable(e: &ProviderError) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{TxnOutcome::*, VerifoneStatus};
+    use super::{DeclineReason, TxnOutcome::*, VerifoneStatus, decline_reason};
 
     #[test]
     fn the_card_is_read_from_the_brand_and_the_masked_number() {
@@ -307,20 +369,37 @@ mod tests {
             ("REFUNDED", Approved),
             ("FAILED", Failed),
             ("PENDING", Pending),
-            ("DECLINED", Declined),
+            ("DECLINED", Declined(DeclineReason::Unspecified)),
             ("SETTLEMENT_CANCELLED", Voided),
             ("SETTLEMENT_REQUESTED", Approved),
             ("SETTLEMENT_SUBMITTED", Approved),
             ("SETTLEMENT_COMPLETED", Approved),
             ("SETTLEMENT_PARTIAL", Approved),
-            ("SETTLEMENT_DECLINED", Declined),
+            ("SETTLEMENT_DECLINED", Declined(DeclineReason::Unspecified)),
             ("VOIDED", Voided),
             ("UNKNOWN", Unknown),
             ("SOMETHING_NEW", Unknown),
             ("", Unknown),
         ];
         for (status, outcome) in table {
-            assert_eq!(VerifoneStatus::parse(status).outcome(), outcome, "{status}");
+            assert_eq!(VerifoneStatus::parse(status).outcome(None), outcome, "{status}");
+        }
+        assert_eq!(VerifoneStatus::Declined.outcome(Some("51")), Declined(DeclineReason::InsufficientFunds));
+    }
+
+    #[test]
+    fn decline_code_table() {
+        let table = [
+            (Some("51"), DeclineReason::InsufficientFunds),
+            (Some("54"), DeclineReason::ExpiredCard),
+            (Some("05"), DeclineReason::Issuer),
+            (Some("59"), DeclineReason::Issuer),
+            (Some("14"), DeclineReason::Unspecified),
+            (Some(""), DeclineReason::Unspecified),
+            (None, DeclineReason::Unspecified),
+        ];
+        for (code, reason) in table {
+            assert_eq!(decline_reason(code), reason, "{code:?}");
         }
     }
 }

@@ -1,8 +1,12 @@
-//! Refund, capture and void: checked against the order first (never above what remains), stored with the
+//! Refund, capture and void, one service for the back office, the notifications and the sweeper, sent to
+//! the order's acquirer: checked against the order first (never above what remains), stored with the
 //! page's idempotency key before the provider call, so a double submit or a retry acts once; the answer, or
 //! the refusal, is recorded in the order's timeline.
 
-use crate::domain::{money::Money, status::PaymentStatus};
+use crate::domain::{
+    money::Money,
+    status::{Action, PaymentStatus},
+};
 use crate::server::{
     crash,
     db::{
@@ -10,10 +14,7 @@ use crate::server::{
         orders::{self, Order, OrderError},
         payments::{self, AttemptAnswer, AttemptKind, AttemptStatus},
     },
-    providers::{
-        ProviderError,
-        verifone::{Action, TxnOutcome, VerifoneClient, wire::Transaction},
-    },
+    providers::{Acquirer, ProviderError, Providers, Txn, TxnOutcome},
 };
 use serde_json::json;
 
@@ -40,10 +41,6 @@ pub fn kind_of(action: Action) -> AttemptKind {
         Action::Capture => AttemptKind::Capture,
         Action::Void => AttemptKind::Void,
     }
-}
-
-pub fn parse_action(s: &str) -> Option<Action> {
-    [Action::Refund, Action::Capture, Action::Void].into_iter().find(|a| kind_of(*a).as_str() == s)
 }
 
 /// What may be done to an order now, and up to which amount.
@@ -86,7 +83,17 @@ pub fn check(order: &Order, action: Action, amount: Option<Money>) -> Result<Mon
 
 pub struct Actions<'a> {
     pub pool: &'a db::Database,
-    pub verifone: &'a VerifoneClient,
+    pub providers: &'a Providers,
+}
+
+/// The acquirer that made the order's payment.
+fn acquirer_of(providers: &Providers, order: &Order) -> Result<Acquirer, ActionError> {
+    providers.acquirer(order.provider).ok_or_else(|| {
+        ActionError::Refused(format!(
+            "{} is not configured here, so its orders cannot be changed",
+            order.provider.as_str()
+        ))
+    })
 }
 
 impl Actions<'_> {
@@ -112,6 +119,7 @@ impl Actions<'_> {
             other => other.into(),
         })?;
         let amount = check(&order, action, amount)?;
+        let acquirer = acquirer_of(self.providers, &order)?;
         if payments::action_in_flight(&mut tx, order_id).await? {
             return Err(ActionError::Refused("another action on this order is still being processed".into()));
         }
@@ -134,12 +142,12 @@ impl Actions<'_> {
 
         // The call and its record run on their own task: a merchant who goes away (the handler is dropped)
         // does not cancel them, so the provider's answer is recorded all the same.
-        let (pool, verifone) = (self.pool.clone(), self.verifone.clone());
+        let (pool, providers) = (self.pool.clone(), self.providers.clone());
         let (order_id, key, id) = (order_id.to_owned(), key.to_owned(), attempt_id.clone());
         let call = tokio::spawn(async move {
-            let answer = verifone.act(&transaction_id, action, Some(amount.minor()), &key).await;
+            let answer = acquirer.act(&transaction_id, action, Some(amount.minor()), &key).await;
             crash::point(kind.as_str(), "after_answer");
-            let actions = Actions { pool: &pool, verifone: &verifone };
+            let actions = Actions { pool: &pool, providers: &providers };
             actions.record(&order_id, &id, action, amount.minor(), answer, None).await
         });
         // Should the task fail, the attempt stays pending (its page says so) and is resolved like a lost answer.
@@ -156,32 +164,22 @@ impl Actions<'_> {
         attempt_id: &str,
         action: Action,
         amount: i64,
-        answer: Result<Transaction, ProviderError>,
+        answer: Result<Txn, ProviderError>,
         lease: Option<&str>,
     ) -> Result<(), ActionError> {
         let kind = kind_of(action).as_str();
         let mut tx = db::begin_write(self.pool).await?;
-        // A resolver records only while it holds the order (one whose lease was taken over leaves it), and
-        // gives the order back in the same commit.
-        if let Some(owner) = lease {
-            let held = orders::holds_lease(&mut tx, order_id, owner).await?;
-            orders::release_lease(&mut tx, order_id, owner).await?;
-            if !held {
-                return Ok(());
-            }
-        }
-        if payments::attempt_answered(&mut tx, attempt_id).await? {
-            // Recorded meanwhile (the call's own task, a resolver, a notification): nothing to add.
+        if !payments::may_record(&mut tx, order_id, attempt_id, lease).await? {
             tx.commit().await?;
             return Ok(());
         }
         match answer {
             Ok(t) => {
                 let done = match action {
-                    Action::Void => t.outcome() == TxnOutcome::Voided,
-                    _ => t.outcome() == TxnOutcome::Approved,
+                    Action::Void => t.outcome == TxnOutcome::Voided,
+                    _ => t.outcome == TxnOutcome::Approved,
                 };
-                let status = match t.outcome() {
+                let status = match t.outcome {
                     _ if done => AttemptStatus::Succeeded,
                     TxnOutcome::Pending | TxnOutcome::Unknown => AttemptStatus::Unknown,
                     _ => AttemptStatus::Declined,
@@ -201,7 +199,7 @@ impl Actions<'_> {
                 )
                 .await?;
                 let event = if done { "answered" } else { "refused" };
-                orders::append_event(&mut tx, order_id, &format!("{kind}_{event}"), &json!(t)).await?;
+                orders::append_event(&mut tx, order_id, &format!("{kind}_{event}"), &t.details).await?;
                 if done && !counted {
                     apply(&mut tx, order_id, action, amount).await?;
                 }
@@ -247,7 +245,7 @@ impl Actions<'_> {
     /// (a 409 "in use") leaves the action unknown, asked about again by the next sweep. Fails only when the
     /// list of them cannot be read.
     pub async fn resolve_unknown(&self) -> Result<(), ActionError> {
-        for attempt in payments::unresolved_actions(self.pool, self.verifone.unanswered_before()).await? {
+        for attempt in payments::unresolved_actions(self.pool, self.providers.unanswered_before()).await? {
             // One that cannot be resolved waits for the next sweep; it does not hold up the others.
             if let Err(e) = self.resolve(&attempt).await {
                 tracing::warn!(attempt_id = %attempt.id, error = %e, "resolving an action failed");
@@ -260,20 +258,22 @@ impl Actions<'_> {
         let request: serde_json::Value =
             serde_json::from_str(attempt.pending_request.as_deref().unwrap_or("{}")).unwrap_or_default();
         let (Some(txn), Some(action)) =
-            (request["transaction_id"].as_str(), parse_action(request["action"].as_str().unwrap_or_default()))
+            (request["transaction_id"].as_str(), Action::parse(request["action"].as_str().unwrap_or_default()))
         else {
             return Ok(());
         };
+        let order = orders::get(self.pool, &attempt.order_id).await?;
+        let acquirer = acquirer_of(self.providers, &order)?;
         let owner = uuid::Uuid::new_v4().to_string();
         let mut tx = db::begin_write(self.pool).await?;
-        let held = orders::take_lease(&mut tx, &attempt.order_id, &owner, self.verifone.lease_until()).await?;
+        let held = orders::take_lease(&mut tx, &attempt.order_id, &owner, acquirer.lease_until()).await?;
         tx.commit().await?;
         if !held {
             return Ok(()); // another resolver holds the order
         }
         let answer = match &attempt.provider_transaction_id {
-            Some(id) => self.verifone.read(id).await,
-            None => self.verifone.act(txn, action, Some(attempt.amount_minor), &attempt.idempotency_key).await,
+            Some(id) => acquirer.read(id).await,
+            None => acquirer.act(txn, action, Some(attempt.amount_minor), &attempt.idempotency_key).await,
         };
         let answer = match answer {
             Ok(t) => Ok(t),
@@ -291,8 +291,47 @@ impl Actions<'_> {
     }
 }
 
+/// A refund, capture or void a provider's event reports: counted unless its transaction is already (the
+/// answer to our own call came first), and only if the order allows it. It is applied even while one of ours
+/// is in flight: if the event is of ours, our answer then finds its transaction counted and adds nothing; if
+/// it is one made at the provider (its portal), both count, each once.
+pub async fn apply_reported(
+    tx: &mut db::Tx,
+    order: &Order,
+    action: Action,
+    event: &str,
+    t: &Txn,
+    key: &str,
+) -> Result<(), OrderError> {
+    let kind = kind_of(action);
+    if payments::transaction_recorded(tx, kind, &t.id).await? {
+        return Ok(());
+    }
+    // The event says how much moved; without a valid amount it is refused, never taken as "all that remains".
+    let amount = match t.amount.map(|a| Money::new(a, order.amount.currency())) {
+        Some(Ok(a)) => check(order, action, Some(a)),
+        _ => Err(ActionError::Refused("the event has no valid amount".into())),
+    };
+    let amount = match amount {
+        Ok(a) => a,
+        Err(e) => {
+            let details = json!({"event": event, "reason": e.to_string(), "amount": t.amount});
+            return orders::append_event(tx, &order.id, "notification_not_applied", &details).await;
+        }
+    };
+    let answer = AttemptAnswer {
+        status: AttemptStatus::Succeeded,
+        provider_transaction_id: Some(&t.id),
+        provider_status: Some(&t.status),
+        reason_code: t.reason_code.as_deref(),
+        message: t.message.as_deref(),
+    };
+    payments::insert_answered_attempt(tx, &order.id, kind, amount.minor(), key, &answer).await?;
+    apply(tx, &order.id, action, amount.minor()).await
+}
+
 /// Moves the order's amounts and status for an approved action.
-pub async fn apply(tx: &mut db::Tx, order_id: &str, action: Action, amount: i64) -> Result<(), OrderError> {
+async fn apply(tx: &mut db::Tx, order_id: &str, action: Action, amount: i64) -> Result<(), OrderError> {
     match action {
         Action::Capture => {
             orders::add(tx, order_id, orders::Tally::Captured, amount).await?;
