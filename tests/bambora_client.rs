@@ -42,6 +42,7 @@ fn settings(app: &TestApp) -> BamboraSettings {
         api_passcode: d::BAMBORA_API_PASSCODE.into(),
         report_passcode: d::BAMBORA_REPORT_PASSCODE.into(),
         timeout_ms: 10_000,
+        checkout_js_url: String::new(),
     }
 }
 

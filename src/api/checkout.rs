@@ -119,6 +119,7 @@ pub async fn place_order(input: PlaceOrderInput) -> Result<NextStep, CheckoutFnE
         card: input.card,
         session_id: input.session_id,
         encrypted_card: input.encrypted_card,
+        card_token: input.card_token,
     };
     let next = state.checkout().place_order(order).await.map_err(map_error)?;
     count_outcome(&state, &next).await;

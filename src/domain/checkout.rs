@@ -32,6 +32,9 @@ pub struct PlaceOrderInput {
     pub card: CardSummary,
     pub session_id: String,
     pub encrypted_card: String,
+    /// A single-use token for an acquirer that takes one (Bambora's Custom Checkout); absent otherwise.
+    #[serde(default)]
+    pub card_token: Option<String>,
 }
 
 /// A submitted checkout, its cart parsed.
@@ -46,6 +49,8 @@ pub struct PlaceOrder {
     pub session_id: String,
     /// The card as the browser prepared it for the provider. We cannot read it.
     pub encrypted_card: String,
+    /// The card as a single-use token, for an acquirer that takes one.
+    pub card_token: Option<String>,
 }
 
 /// What the browser does next.

@@ -145,7 +145,7 @@ impl Actions<'_> {
         let (pool, providers) = (self.pool.clone(), self.providers.clone());
         let (order_id, key, id) = (order_id.to_owned(), key.to_owned(), attempt_id.clone());
         let call = tokio::spawn(async move {
-            let answer = acquirer.act(&transaction_id, action, Some(amount.minor()), &key).await;
+            let answer = acquirer.act(&transaction_id, action, amount, &key).await;
             crash::point(kind.as_str(), "after_answer");
             let actions = Actions { pool: &pool, providers: &providers };
             actions.record(&order_id, &id, action, amount.minor(), answer, None).await
@@ -264,6 +264,9 @@ impl Actions<'_> {
         };
         let order = orders::get(self.pool, &attempt.order_id).await?;
         let acquirer = acquirer_of(self.providers, &order)?;
+        if attempt.status == "pending" && attempt.created_at >= acquirer.unanswered_before() {
+            return Ok(()); // its own acquirer may still answer
+        }
         let owner = uuid::Uuid::new_v4().to_string();
         let mut tx = db::begin_write(self.pool).await?;
         let held = orders::take_lease(&mut tx, &attempt.order_id, &owner, acquirer.lease_until()).await?;
@@ -271,9 +274,11 @@ impl Actions<'_> {
         if !held {
             return Ok(()); // another resolver holds the order
         }
-        let answer = match &attempt.provider_transaction_id {
-            Some(id) => acquirer.read(id).await,
-            None => acquirer.act(txn, action, Some(attempt.amount_minor), &attempt.idempotency_key).await,
+        let currency = order.amount.currency();
+        let answer = match (&attempt.provider_transaction_id, Money::new(attempt.amount_minor, currency)) {
+            (Some(id), _) => acquirer.read(id, currency).await,
+            (None, Ok(amount)) => acquirer.act_again(txn, action, amount, &attempt.idempotency_key).await,
+            (None, Err(e)) => Err(ProviderError::Malformed(e.to_string())),
         };
         let answer = match answer {
             Ok(t) => Ok(t),

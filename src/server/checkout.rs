@@ -22,8 +22,8 @@ use crate::server::{
         payments::{self, AttemptAnswer, AttemptKind, AttemptStatus},
     },
     providers::{
-        Acquirer, AuthFailure, AuthRequest, Authentication, Authenticator, Challenge, DeclineReason, PaymentOrder,
-        Proof, ProviderError, Providers, Step, Txn, TxnOutcome, Verdict,
+        Acquirer, AuthFailure, AuthRequest, Authentication, Authenticator, CardForm, Challenge, DeclineReason,
+        LostPayment, PaymentOrder, Proof, ProviderError, Providers, Step, Txn, TxnOutcome, Verdict,
     },
 };
 use serde::{Deserialize, Serialize};
@@ -86,7 +86,7 @@ fn decline_sentence(reason: DeclineReason) -> String {
 impl Checkout<'_> {
     /// What the page needs to take the card and run the authenticator's part, for a new checkout key.
     pub async fn start(&self, quote: Quote) -> Result<CheckoutStart, CheckoutError> {
-        let (authenticator, acquirer) = self.providers.for_checkout();
+        let (authenticator, acquirer) = self.roles()?;
         let session = authenticator.browser_session().await.map_err(CheckoutError::Unavailable)?;
         let capture = acquirer.card_capture().await.map_err(CheckoutError::Unavailable)?;
         Ok(CheckoutStart {
@@ -106,6 +106,14 @@ impl Checkout<'_> {
         if uuid::Uuid::parse_str(&input.checkout_key).is_err() {
             return Err(invalid("checkout_key", "this checkout has expired; reload the page"));
         }
+        let (authenticator, acquirer) = self.roles()?;
+        // The authenticator reads the encrypted card; the acquirer takes it encrypted or as a token.
+        let payment_card = match acquirer.card_form() {
+            CardForm::Encrypted => Some(input.encrypted_card.as_str()),
+            CardForm::Token => input.card_token.as_deref(),
+        };
+        let payment_card = payment_card.filter(|c| is_token(c, MAX_ENCRYPTED_CARD));
+        let Some(payment_card) = payment_card else { return Err(invalid("card_number", CARD_NOT_PREPARED)) };
         if !is_token(&input.session_id, MAX_SESSION_ID) || !is_token(&input.encrypted_card, MAX_ENCRYPTED_CARD) {
             return Err(invalid("card_number", CARD_NOT_PREPARED));
         }
@@ -115,7 +123,6 @@ impl Checkout<'_> {
             return self.replayed(order_id).await;
         }
         let capture_mode = if self.settings.shop.pre_auth { CaptureMode::PreAuth } else { CaptureMode::Sale };
-        let (authenticator, acquirer) = self.providers.for_checkout();
         let mut tx = db::begin_write(self.pool).await?;
         let new = NewOrder {
             checkout_key: Some(input.checkout_key.clone()),
@@ -152,12 +159,7 @@ impl Checkout<'_> {
             card: &input.encrypted_card,
         };
         let lookup = authenticator.authenticate(&request).await;
-        let ctx = PayContext {
-            order_id: &order_id,
-            brand: input.card.brand,
-            encrypted_card: &input.encrypted_card,
-            acquirer: &acquirer,
-        };
+        let ctx = PayContext { order_id: &order_id, brand: input.card.brand, payment_card, acquirer: &acquirer };
         match lookup {
             Err(e) => {
                 let mut tx = db::begin_write(self.pool).await?;
@@ -195,7 +197,7 @@ impl Checkout<'_> {
         match next {
             Step::Browser(challenge) => {
                 let event = json!({"transaction_id": challenge.transaction_id});
-                let awaiting = Awaiting { challenge, encrypted_card: ctx.encrypted_card.to_owned() };
+                let awaiting = Awaiting { challenge, encrypted_card: ctx.payment_card.to_owned() };
                 orders::set_awaiting(&mut tx, ctx.order_id, &json!(awaiting).to_string()).await?;
                 orders::append_event(&mut tx, ctx.order_id, "challenge_started", &event).await?;
                 tx.commit().await?;
@@ -306,7 +308,7 @@ impl Checkout<'_> {
             order_id,
             // The brand the first authentication reported, kept on the order.
             brand: order.card.as_ref().map(|c| c.brand).ok_or(OrderError::Corrupt("card"))?,
-            encrypted_card: &awaiting.encrypted_card,
+            payment_card: &awaiting.encrypted_card,
             acquirer: &acquirer,
         };
         // Nothing is recorded while the order waits: its latest 3-D Secure answer is the one the challenge
@@ -351,11 +353,13 @@ impl Checkout<'_> {
     ) -> Result<NextStep, CheckoutError> {
         let order = orders::get(self.pool, ctx.order_id).await?;
         let pre_auth = order.capture_mode == CaptureMode::PreAuth;
+        let cardholder = format!("{} {}", order.billing.first_name, order.billing.last_name);
         let payment = PaymentOrder {
             amount: order.amount,
             merchant_reference: &order.merchant_reference,
             brand: ctx.brand,
-            card: ctx.encrypted_card,
+            cardholder: &cardholder,
+            card: ctx.payment_card,
             proof,
             pre_auth,
         };
@@ -391,8 +395,9 @@ impl Checkout<'_> {
         let (pool, providers, settings) = (self.pool.clone(), self.providers.clone(), self.settings.clone());
         let (order_id, amount, acquirer, stored) =
             (ctx.order_id.to_owned(), order.amount.minor(), ctx.acquirer.clone(), prepared.stored);
+        let currency = order.amount.currency();
         let call = tokio::spawn(async move {
-            let answer = acquirer.pay(&stored, &key).await;
+            let answer = acquirer.pay(&stored, &key, currency).await;
             crash::point("authorize", "after_answer");
             let checkout = Checkout { pool: &pool, providers: &providers, settings: &settings };
             checkout.record_payment(&order_id, &attempt_id, pre_auth, amount, answer, None).await
@@ -519,9 +524,19 @@ impl Checkout<'_> {
         if !held {
             return Ok(()); // another resolver holds it
         }
+        let currency = order.amount.currency();
         let answer = match (&attempt.provider_transaction_id, &attempt.pending_request) {
-            (Some(id), _) => acquirer.read(id).await,
-            (None, Some(request)) => acquirer.pay(request, &attempt.idempotency_key).await,
+            (Some(id), _) => acquirer.read(id, currency).await,
+            (None, Some(request)) => {
+                let lost = LostPayment {
+                    stored_request: request,
+                    idempotency_key: &attempt.idempotency_key,
+                    merchant_reference: &order.merchant_reference,
+                    currency,
+                    sent_at_ms: attempt.created_at,
+                };
+                acquirer.recover(&lost).await
+            }
             (None, None) => {
                 Err(ProviderError::Malformed("the attempt kept neither its transaction nor its request".into()))
             }
@@ -548,6 +563,18 @@ impl Checkout<'_> {
             Err(e) => Err(ProviderError::Malformed(format!("no outcome from the provider ({e})"))),
         };
         self.record_payment(order_id, &attempt.id, pre_auth, attempt.amount_minor, answer, Some(&owner)).await
+    }
+
+    /// The roles of a new checkout.
+    fn roles(&self) -> Result<(Authenticator, Acquirer), CheckoutError> {
+        match self.providers.for_checkout().map_err(CheckoutError::Unavailable)? {
+            (Some(authenticator), acquirer) => Ok((authenticator, acquirer)),
+            // 3-D Secure inside the acquirer's own payment (a redirect to the bank) is the next step.
+            (None, acquirer) => Err(CheckoutError::Conflict(format!(
+                "3-D Secure by {} inside its payment is not available yet; set THREEDS_PROVIDER to another provider",
+                acquirer.name().as_str()
+            ))),
+        }
     }
 
     fn authenticator_of(&self, order: &orders::Order) -> Result<Authenticator, CheckoutError> {
@@ -636,7 +663,8 @@ impl Checkout<'_> {
 struct PayContext<'a> {
     order_id: &'a str,
     brand: CardBrand,
-    encrypted_card: &'a str,
+    /// The card as the browser prepared it for the acquirer (encrypted, or a single-use token).
+    payment_card: &'a str,
     acquirer: &'a Acquirer,
 }
 
@@ -655,8 +683,8 @@ fn step(challenge: &Challenge, order_id: &str) -> NextStep {
 struct Awaiting {
     /// Given again to a retried submit.
     challenge: Challenge,
-    /// The card the first authentication covered, as the browser prepared it for the provider: the only card
-    /// the payment after the challenge may use.
+    /// The card the first authentication covered, as the browser prepared it for the acquirer (encrypted,
+    /// or a single-use token): the only card the payment after the challenge may use.
     encrypted_card: String,
 }
 

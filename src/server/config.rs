@@ -1,6 +1,7 @@
 //! Typed settings, read once at start-up from the environment (and an optional `.env`). Every setting has a
 //! default that serves the embedded sandbox; live mode refuses to start without its credentials.
 
+use crate::server::db::orders::Provider;
 use secrecy::SecretString;
 use std::{collections::HashMap, net::SocketAddr, str::FromStr};
 
@@ -16,6 +17,21 @@ pub enum ProviderMode {
     Sandbox,
     /// Real provider endpoints and credentials.
     Live,
+}
+
+/// Who plays each role in a new checkout: the acquirer moves the money, the authenticator runs 3-D Secure.
+/// Bambora authenticates only inside its own payment, so it never authenticates for another acquirer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Roles {
+    pub payment: Provider,
+    pub threeds: Provider,
+}
+
+impl Roles {
+    /// Whether `provider` plays a role (live mode needs credentials for these only).
+    pub fn uses(self, provider: Provider) -> bool {
+        self.payment == provider || self.threeds == provider
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -48,6 +64,8 @@ pub struct BamboraSettings {
     pub report_passcode: SecretString,
     /// How long we wait for any Bambora call before treating it as unanswered.
     pub timeout_ms: u64,
+    /// Custom Checkout, the browser script that tokenizes the card.
+    pub checkout_js_url: String,
 }
 
 /// What to do when 3-D Secure cannot give an answer (enrolled U/B, lookup error or timeout, step-up
@@ -108,6 +126,8 @@ pub struct Settings {
     /// Folder with the built site (`/pkg`, assets), as cargo-leptos lays it out.
     pub site_root: String,
     pub mode: ProviderMode,
+    pub roles: Roles,
+    /// In live mode, a provider that plays no role keeps empty credentials and is not configured.
     pub verifone: VerifoneSettings,
     pub bambora: BamboraSettings,
     pub shop: ShopSettings,
@@ -133,6 +153,11 @@ pub enum ConfigError {
     Incomplete { name: &'static str, with: &'static str },
     #[error("{name} has an invalid value {value:?}: {expected}")]
     Invalid { name: &'static str, value: String, expected: &'static str },
+    #[error(
+        "THREEDS_PROVIDER=bambora needs PAYMENT_PROVIDER=bambora: Bambora authenticates only within its own \
+         payments (for Bambora payments authenticated by Verifone, set THREEDS_PROVIDER=verifone)"
+    )]
+    ImpossibleRoles,
 }
 
 /// Sandbox credentials: public on purpose, accepted only by the embedded sandbox.
@@ -177,14 +202,30 @@ impl Settings {
         // In sandbox mode the providers live under our own /sandbox unless pointed elsewhere.
         let sandbox_url = get("SANDBOX_BASE_URL").unwrap_or_else(|| format!("{public_url}/sandbox"));
 
-        // A setting that has a sandbox default and must be given explicitly in live mode.
-        let credential = |name: &'static str, sandbox: &str| -> Result<String, ConfigError> {
-            match (get(name), mode) {
-                (Some(v), _) => Ok(v),
-                (None, ProviderMode::Sandbox) => Ok(sandbox.to_owned()),
-                (None, ProviderMode::Live) => Err(ConfigError::Missing { name }),
+        let provider = |name: &'static str, default: Provider| match get(name) {
+            None => Ok(default),
+            Some(v) => Provider::parse(&v).ok_or_else(|| invalid(name, &v, "verifone or bambora")),
+        };
+        let payment = provider("PAYMENT_PROVIDER", Provider::Verifone)?;
+        let roles = Roles { payment, threeds: provider("THREEDS_PROVIDER", payment)? };
+        if roles == (Roles { payment: Provider::Verifone, threeds: Provider::Bambora }) {
+            return Err(ConfigError::ImpossibleRoles);
+        }
+
+        // A setting that has a sandbox default and must be given explicitly in live mode, when its provider
+        // plays a role.
+        let credential_of = |provider: Provider| {
+            let needed = mode == ProviderMode::Sandbox || roles.uses(provider);
+            move |name: &'static str, sandbox: &str| -> Result<String, ConfigError> {
+                match (get(name), mode) {
+                    (Some(v), _) => Ok(v),
+                    (None, ProviderMode::Sandbox) => Ok(sandbox.to_owned()),
+                    (None, ProviderMode::Live) if needed => Err(ConfigError::Missing { name }),
+                    (None, ProviderMode::Live) => Ok(String::new()),
+                }
             }
         };
+        let credential = credential_of(Provider::Verifone);
         use sandbox_defaults as d;
         let verifone = VerifoneSettings {
             base_url: credential("VERIFONE_BASE_URL", &format!("{sandbox_url}/verifone"))?,
@@ -195,7 +236,7 @@ impl Settings {
             public_key_alias: credential("VERIFONE_PUBLIC_KEY_ALIAS", d::VERIFONE_PUBLIC_KEY_ALIAS)?,
             encryption_key: match mode {
                 ProviderMode::Sandbox => get("VERIFONE_ENCRYPTION_KEY"),
-                ProviderMode::Live => Some(credential("VERIFONE_ENCRYPTION_KEY", "")?),
+                ProviderMode::Live => Some(credential("VERIFONE_ENCRYPTION_KEY", "")?).filter(|k| !k.is_empty()),
             },
             verifone_js_url: get("VERIFONE_JS_URL").unwrap_or_else(|| match mode {
                 ProviderMode::Sandbox => format!("{sandbox_url}/verifone/verifone.js"),
@@ -224,12 +265,17 @@ impl Settings {
             bootstrap_user,
             secure_cookies: public_url.starts_with("https://") || matches!(host, "localhost" | "127.0.0.1" | "[::1]"),
         };
+        let credential = credential_of(Provider::Bambora);
         let bambora = BamboraSettings {
             base_url: credential("BAMBORA_BASE_URL", &format!("{sandbox_url}/bambora/v1"))?,
             merchant_id: credential("BAMBORA_MERCHANT_ID", d::BAMBORA_MERCHANT_ID)?,
             api_passcode: credential("BAMBORA_API_PASSCODE", d::BAMBORA_API_PASSCODE)?.into(),
             report_passcode: credential("BAMBORA_REPORT_PASSCODE", d::BAMBORA_REPORT_PASSCODE)?.into(),
             timeout_ms: parse(&get, "BAMBORA_TIMEOUT_MS", "10000", "milliseconds")?,
+            checkout_js_url: get("BAMBORA_CHECKOUT_JS_URL").unwrap_or_else(|| match mode {
+                ProviderMode::Sandbox => format!("{sandbox_url}/bambora/customcheckout/1/customcheckout.js"),
+                ProviderMode::Live => "https://libs.na.bambora.com/customcheckout/1/customcheckout.js".to_owned(),
+            }),
         };
         // The embedded sandbox notifies us, as Verifone would; "none" turns that off.
         let sandbox_notification_url = match get("SANDBOX_NOTIFICATION_URL") {
@@ -247,6 +293,7 @@ impl Settings {
             log_level: get("LOG_LEVEL").unwrap_or_else(|| "info".to_owned()),
             site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()),
             mode,
+            roles,
             verifone,
             bambora,
             shop: ShopSettings {
@@ -292,6 +339,12 @@ impl Settings {
                     .collect::<Result<_, _>>()?,
             },
         })
+    }
+
+    /// Whether a provider's client is set up here: all of them against the sandbox, only those playing a role
+    /// live.
+    pub fn configures(&self, provider: Provider) -> bool {
+        self.mode == ProviderMode::Sandbox || self.roles.uses(provider)
     }
 
     /// Whether the embedded sandbox is mounted in this process.
@@ -372,6 +425,49 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(err, ConfigError::Missing { name: "VERIFONE_API_KEY" });
+    }
+
+    #[test]
+    fn the_roles_default_to_verifone_and_follow_the_payment_provider() {
+        let roles = |pairs: &[(&str, &str)]| Settings::from_vars(&vars(pairs)).map(|s| s.roles);
+        let (v, b) = (Provider::Verifone, Provider::Bambora);
+        assert_eq!(roles(&[]), Ok(Roles { payment: v, threeds: v }));
+        assert_eq!(roles(&[("PAYMENT_PROVIDER", "bambora")]), Ok(Roles { payment: b, threeds: b }));
+        // The own process: Verifone authenticates, Bambora moves the money.
+        assert_eq!(
+            roles(&[("PAYMENT_PROVIDER", "bambora"), ("THREEDS_PROVIDER", "verifone")]),
+            Ok(Roles { payment: b, threeds: v })
+        );
+        let err = roles(&[("THREEDS_PROVIDER", "bambora")]).unwrap_err();
+        assert_eq!(err, ConfigError::ImpossibleRoles);
+        assert!(err.to_string().contains("PAYMENT_PROVIDER=bambora"));
+        let err = roles(&[("PAYMENT_PROVIDER", "adyen")]).unwrap_err();
+        assert!(err.to_string().contains("PAYMENT_PROVIDER"));
+    }
+
+    #[test]
+    fn live_mode_needs_the_credentials_of_the_chosen_providers_only() {
+        let bambora_live = [
+            ("PROVIDER_MODE", "live"),
+            ("PAYMENT_PROVIDER", "bambora"),
+            ("BAMBORA_BASE_URL", "https://api.na.bambora.com/v1"),
+            ("BAMBORA_MERCHANT_ID", "300200578"),
+            ("BAMBORA_API_PASSCODE", "p"),
+            ("BAMBORA_REPORT_PASSCODE", "r"),
+        ];
+        let s = Settings::from_vars(&vars(&bambora_live)).unwrap();
+        assert!(s.configures(Provider::Bambora) && !s.configures(Provider::Verifone));
+        let err = Settings::from_vars(&vars(&bambora_live[..5])).unwrap_err();
+        assert_eq!(err, ConfigError::Missing { name: "BAMBORA_REPORT_PASSCODE" });
+        // The own process needs both.
+        let own = [&bambora_live[..], &[("THREEDS_PROVIDER", "verifone")]].concat();
+        let err = Settings::from_vars(&vars(&own)).unwrap_err();
+        assert_eq!(err, ConfigError::Missing { name: "VERIFONE_BASE_URL" });
+        // Verifone alone does not need Bambora's.
+        let err = Settings::from_vars(&vars(&[("PROVIDER_MODE", "live")])).unwrap_err();
+        assert_eq!(err, ConfigError::Missing { name: "VERIFONE_BASE_URL" });
+        let sandbox = Settings::from_vars(&HashMap::new()).unwrap();
+        assert!(sandbox.configures(Provider::Bambora) && sandbox.configures(Provider::Verifone));
     }
 
     #[test]

@@ -5,12 +5,14 @@
 pub mod bambora;
 pub mod verifone;
 
+use crate::domain::money::Currency;
 use crate::domain::{card::CardBrand, customer::BillingDetails, money::Money, status::Action, threeds::Refusal};
 use crate::server::{
-    config::Settings,
+    config::{Roles, Settings},
     db::{orders::Provider, payments::ThreeDsRow},
 };
 use axum::http::HeaderMap;
+use bambora::BamboraClient;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use verifone::VerifoneClient;
@@ -170,7 +172,9 @@ pub struct PaymentOrder<'a> {
     pub amount: Money,
     pub merchant_reference: &'a str,
     pub brand: CardBrand,
-    /// The card as the browser prepared it for the provider.
+    /// The name on the card (the billing name).
+    pub cardholder: &'a str,
+    /// The card as the browser prepared it for the acquirer (encrypted, or a single-use token).
     pub card: &'a str,
     pub proof: Option<Proof>,
     /// Hold the funds only; the merchant captures later.
@@ -223,59 +227,83 @@ pub struct BrowserSession {
     pub jwt: String,
 }
 
+/// How the browser prepares the card for an acquirer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CardForm {
+    /// Encrypted to the acquirer's key.
+    Encrypted,
+    /// Exchanged for a single-use token at the acquirer.
+    Token,
+}
+
 /// What the browser loads to prepare the card for the acquirer, so the card never reaches us.
 pub struct CardCapture {
     pub script_url: String,
     pub key: String,
 }
 
-/// The configured provider clients; an order's roles are found here by the names it records.
+/// The configured provider clients (in live mode, those playing a role only); an order's roles are found
+/// here by the names it records.
 #[derive(Clone)]
 pub struct Providers {
-    verifone: VerifoneClient,
+    roles: Roles,
+    verifone: Option<VerifoneClient>,
+    bambora: Option<BamboraClient>,
 }
 
 impl Providers {
     pub fn new(settings: &Settings) -> Providers {
-        Providers { verifone: VerifoneClient::new(settings.verifone.clone()) }
+        Providers {
+            roles: settings.roles,
+            verifone: settings.configures(Provider::Verifone).then(|| VerifoneClient::new(settings.verifone.clone())),
+            bambora: settings.configures(Provider::Bambora).then(|| BamboraClient::new(settings.bambora.clone())),
+        }
     }
 
-    /// Who authenticates and who moves the money of a new checkout.
-    pub fn for_checkout(&self) -> (Authenticator, Acquirer) {
-        (Authenticator::Verifone(self.verifone.clone()), Acquirer::Verifone(self.verifone.clone()))
+    /// Who authenticates and who moves the money of a new checkout; no authenticator when the acquirer
+    /// authenticates inside its own payment.
+    pub fn for_checkout(&self) -> Result<(Option<Authenticator>, Acquirer), ProviderError> {
+        let unconfigured = || ProviderError::Refused { status: 503, message: "a provider is not configured".into() };
+        let acquirer = self.acquirer(self.roles.payment).ok_or_else(unconfigured)?;
+        if self.roles.threeds == self.roles.payment && acquirer.authenticates_inline() {
+            return Ok((None, acquirer));
+        }
+        Ok((Some(self.authenticator(self.roles.threeds).ok_or_else(unconfigured)?), acquirer))
     }
 
     /// The authenticator an order recorded, if it is configured here.
     pub fn authenticator(&self, name: Provider) -> Option<Authenticator> {
         match name {
-            Provider::Verifone => Some(Authenticator::Verifone(self.verifone.clone())),
+            Provider::Verifone => self.verifone.clone().map(Authenticator::Verifone),
             Provider::Bambora => None,
         }
     }
 
-    /// Calls to any acquirer sent before this instant (Unix ms) that have no recorded answer never will: the
-    /// most patient acquirer's cut-off.
+    /// No call sent after this instant (Unix ms) may be taken for lost yet, at any acquirer: the least patient
+    /// acquirer's cut-off. Each call is then held to its own acquirer's (`Acquirer::unanswered_before`).
     pub fn unanswered_before(&self) -> i64 {
-        self.verifone.unanswered_before()
+        let verifone = self.verifone.as_ref().map(VerifoneClient::unanswered_before);
+        let bambora = self.bambora.as_ref().map(BamboraClient::unanswered_before);
+        verifone.into_iter().chain(bambora).max().unwrap_or_else(crate::server::db::now_ms)
     }
 
     /// Reads a delivery to `/notifications/{name}`, once its signature is checked.
     pub fn read_event(&self, name: Provider, headers: &HeaderMap, body: &[u8]) -> Result<Event, Unread> {
         let now_secs = crate::server::db::now_ms() / 1000;
-        match name {
-            Provider::Verifone => {
-                let secret = self.verifone.settings().notification_secret.expose_secret().as_bytes();
+        match (name, &self.verifone) {
+            (Provider::Verifone, Some(verifone)) => {
+                let secret = verifone.settings().notification_secret.expose_secret().as_bytes();
                 verifone::notifications::read(secret, headers, body, now_secs)
             }
-            Provider::Bambora => Err(Unread::NotConfigured),
+            (Provider::Verifone, None) | (Provider::Bambora, _) => Err(Unread::NotConfigured),
         }
     }
 
     /// The acquirer an order recorded, if it is configured here.
     pub fn acquirer(&self, name: Provider) -> Option<Acquirer> {
         match name {
-            Provider::Verifone => Some(Acquirer::Verifone(self.verifone.clone())),
-            Provider::Bambora => None,
+            Provider::Verifone => self.verifone.clone().map(Acquirer::Verifone),
+            Provider::Bambora => self.bambora.clone().map(Acquirer::Bambora),
         }
     }
 }
@@ -323,51 +351,109 @@ impl Authenticator {
 #[derive(Clone)]
 pub enum Acquirer {
     Verifone(VerifoneClient),
+    Bambora(BamboraClient),
 }
 
 impl Acquirer {
     pub fn name(&self) -> Provider {
         match self {
             Acquirer::Verifone(_) => Provider::Verifone,
+            Acquirer::Bambora(_) => Provider::Bambora,
+        }
+    }
+
+    /// Whether it runs 3-D Secure inside its payment when it is also the authenticator.
+    pub fn authenticates_inline(&self) -> bool {
+        match self {
+            Acquirer::Verifone(_) => false,
+            Acquirer::Bambora(_) => true,
+        }
+    }
+
+    pub fn card_form(&self) -> CardForm {
+        match self {
+            Acquirer::Verifone(_) => CardForm::Encrypted,
+            Acquirer::Bambora(_) => CardForm::Token,
         }
     }
 
     pub async fn card_capture(&self) -> Result<CardCapture, ProviderError> {
         match self {
             Acquirer::Verifone(c) => c.card_capture().await,
+            Acquirer::Bambora(c) => Ok(c.card_capture()),
         }
     }
 
     pub fn prepare(&self, payment: &PaymentOrder<'_>) -> Result<PreparedPayment, ProviderError> {
         match self {
             Acquirer::Verifone(c) => c.prepare(payment),
+            Acquirer::Bambora(c) => c.prepare(payment),
         }
     }
 
-    /// Sends a payment request as it was stored before the call, with its idempotency key: the first send
-    /// and any resend after a lost answer are the same request.
-    pub async fn pay(&self, stored_request: &str, idempotency_key: &str) -> Result<Txn, ProviderError> {
+    /// Sends a payment request as it was stored before the call (Verifone: with its idempotency key, so the
+    /// first send and any resend after a lost answer are the same request).
+    pub async fn pay(
+        &self,
+        stored_request: &str,
+        idempotency_key: &str,
+        currency: Currency,
+    ) -> Result<Txn, ProviderError> {
         match self {
             Acquirer::Verifone(c) => c.pay(stored_request, idempotency_key).await.map(verifone::txn),
+            Acquirer::Bambora(c) => c.pay_stored(stored_request, currency).await,
         }
     }
 
-    pub async fn read(&self, transaction_id: &str) -> Result<Txn, ProviderError> {
+    /// Learns what became of a payment whose answer was lost and whose id never reached us: Verifone's is
+    /// sent again with its idempotency key; Bambora's is looked for by its order number first.
+    pub async fn recover(&self, lost: &LostPayment<'_>) -> Result<Txn, ProviderError> {
+        match self {
+            Acquirer::Verifone(c) => c.pay(lost.stored_request, lost.idempotency_key).await.map(verifone::txn),
+            Acquirer::Bambora(c) => {
+                c.recover(lost.stored_request, lost.merchant_reference, lost.currency, lost.sent_at_ms).await
+            }
+        }
+    }
+
+    pub async fn read(&self, transaction_id: &str, currency: Currency) -> Result<Txn, ProviderError> {
         match self {
             Acquirer::Verifone(c) => c.read(transaction_id).await.map(verifone::txn),
+            Acquirer::Bambora(c) => c.read_txn(transaction_id, currency).await,
         }
     }
 
-    /// Refunds, captures or voids `transaction_id`; `amount` in minor units (None: the whole amount).
+    /// Refunds, captures or voids `transaction_id` for `amount` (a void: the whole authorization's).
     pub async fn act(
         &self,
         transaction_id: &str,
         action: Action,
-        amount: Option<i64>,
+        amount: Money,
         idempotency_key: &str,
     ) -> Result<Txn, ProviderError> {
         match self {
-            Acquirer::Verifone(c) => c.act(transaction_id, action, amount, idempotency_key).await.map(verifone::txn),
+            Acquirer::Verifone(c) => {
+                c.act(transaction_id, action, Some(amount.minor()), idempotency_key).await.map(verifone::txn)
+            }
+            Acquirer::Bambora(c) => c.act_txn(transaction_id, action, amount).await,
+        }
+    }
+
+    /// Sends an action again after its answer was lost. Bambora takes no idempotency key, so a resend could
+    /// act twice: its lost actions stay unknown for the merchant to check.
+    pub async fn act_again(
+        &self,
+        transaction_id: &str,
+        action: Action,
+        amount: Money,
+        idempotency_key: &str,
+    ) -> Result<Txn, ProviderError> {
+        match self {
+            Acquirer::Verifone(_) => self.act(transaction_id, action, amount, idempotency_key).await,
+            Acquirer::Bambora(_) => Err(ProviderError::Malformed(
+                "Bambora takes no idempotency key: a lost action is not sent again; check it in the Bambora portal"
+                    .into(),
+            )),
         }
     }
 
@@ -375,6 +461,7 @@ impl Acquirer {
     pub fn unanswered_before(&self) -> i64 {
         match self {
             Acquirer::Verifone(c) => c.unanswered_before(),
+            Acquirer::Bambora(c) => c.unanswered_before(),
         }
     }
 
@@ -382,6 +469,16 @@ impl Acquirer {
     pub fn lease_until(&self) -> i64 {
         match self {
             Acquirer::Verifone(c) => c.lease_until(),
+            Acquirer::Bambora(c) => c.lease_until(),
         }
     }
+}
+
+/// A payment whose answer was lost, as it was kept before its call.
+pub struct LostPayment<'a> {
+    pub stored_request: &'a str,
+    pub idempotency_key: &'a str,
+    pub merchant_reference: &'a str,
+    pub currency: Currency,
+    pub sent_at_ms: i64,
 }

@@ -204,6 +204,7 @@ fn CheckoutForm(start: CheckoutStart, cart: String) -> impl IntoView {
             card: CardSummary::of(&card, exp),
             session_id,
             encrypted_card: String::new(),
+            card_token: None,
         };
         let (key, verifone_url) = (key.clone(), verifone_url.clone());
         spawn_local(async move {

@@ -5,6 +5,7 @@
 //! Bambora has no idempotency key: a payment whose answer was lost must be looked for (by its order
 //! number) before anything is sent again, and a repeated order number is refused (788).
 
+pub mod acquirer;
 pub mod amount;
 pub mod outcomes;
 pub mod redirect;
@@ -239,10 +240,14 @@ impl BamboraClient {
     /// Makes a payment (or a pre-authorization with `complete: false`). Not safe to repeat: after a lost
     /// answer, `search_by_order_number` first.
     pub async fn pay(&self, req: &PaymentRequest<'_>) -> Result<PayAnswer, ProviderError> {
-        let body = payment_json(req);
+        self.send_payment(payment_json(req), req.amount.currency()).await
+    }
+
+    /// Sends a payment body as `payment_json` made it (kept with the order before the call).
+    pub async fn send_payment(&self, body: String, currency: Currency) -> Result<PayAnswer, ProviderError> {
         let http = self.request(Method::POST, "/payments").header(reqwest::header::CONTENT_TYPE, "application/json");
         let (status, bytes) = Self::exchange(http.body(body)).await?;
-        interpret(status, &bytes, req.amount.currency())
+        interpret(status, &bytes, currency)
     }
 
     /// After the bank page: `session` is the challenge's, `response` what the bank posted to `term_url`.
@@ -344,7 +349,7 @@ impl BamboraClient {
 }
 
 /// The payment request's JSON, as sent (it holds the card when one is sent in the clear: never logged).
-fn payment_json(req: &PaymentRequest<'_>) -> String {
+pub fn payment_json(req: &PaymentRequest<'_>) -> String {
     let amount = amount::to_wire(req.amount);
     let three_d_secure = req.three_d_secure.as_ref().map(|t| match *t {
         ThreeDs::Bambora { browser, version, auth_required } => {

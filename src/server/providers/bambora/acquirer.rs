@@ -1,0 +1,193 @@
+//! Bambora as the acquirer the services see: the payment request kept before its call, answers read as
+//! neutral transactions, and a lost answer found by its order number before anything is sent again.
+
+use super::{
+    BamboraClient, Decline, Outcome, PayAnswer, Payment, PaymentMethod, PaymentRequest, ThreeDs, TxnAnswer,
+    payment_json,
+};
+use crate::domain::{
+    card::CardBrand,
+    money::{Currency, Money},
+    status::Action,
+    threeds::Eci,
+};
+use crate::server::providers::{
+    CardCapture, DeclineReason, PaymentOrder, PreparedPayment, Proof, ProviderError, Txn, TxnOutcome,
+};
+use serde_json::json;
+
+/// Time for a call's answer to be recorded after its timeout.
+const RECORD_GRACE_MS: i64 = 2_000;
+/// A resolver's calls: a search, a read, and a resend when the search found nothing.
+const RESOLVER_CALLS: i64 = 3;
+/// The search's transaction types of a payment: purchase and pre-authorization.
+const PAYMENT_KINDS: [&str; 2] = ["P", "PA"];
+
+impl BamboraClient {
+    pub fn card_capture(&self) -> CardCapture {
+        // Custom Checkout needs no key of ours: the merchant's account is known to its tokenization endpoint.
+        CardCapture { script_url: self.settings.checkout_js_url.clone(), key: String::new() }
+    }
+
+    /// The payment as it will be sent, by its single-use token; with a proof, as "your own process". The
+    /// timeline keeps it without the token or the CAVV.
+    pub fn prepare(&self, p: &PaymentOrder<'_>) -> Result<PreparedPayment, ProviderError> {
+        let three_d_secure = p.proof.as_ref().map(|proof| own_process(proof, p.brand)).transpose()?;
+        let request = PaymentRequest {
+            order_number: p.merchant_reference,
+            amount: p.amount,
+            method: PaymentMethod::Token { code: p.card, name: p.cardholder },
+            complete: !p.pre_auth,
+            customer_ip: None,
+            term_url: None,
+            three_d_secure,
+        };
+        let stored = payment_json(&request);
+        let mut logged: serde_json::Value = serde_json::from_str(&stored).map_err(super::malformed)?;
+        logged["token"]["code"] = json!("[removed]");
+        if logged["token"].get("3d_secure").is_some() {
+            logged["token"]["3d_secure"]["cavv"] = json!("[removed]");
+        }
+        Ok(PreparedPayment { stored, logged })
+    }
+
+    pub async fn pay_stored(&self, stored: &str, currency: Currency) -> Result<Txn, ProviderError> {
+        payment_txn(self.send_payment(stored.to_owned(), currency).await?)
+    }
+
+    pub async fn read_txn(&self, id: &str, currency: Currency) -> Result<Txn, ProviderError> {
+        match self.read(id, currency).await? {
+            Some(p) => Ok(txn(p, None)),
+            None => Err(ProviderError::Refused { status: 404, message: format!("no transaction {id}") }),
+        }
+    }
+
+    /// A payment whose answer was lost: Bambora has no idempotency key, so the payment is looked for by its
+    /// order number and read; only when none was made is the same request sent again (a second payment
+    /// with that order number would be refused, 788).
+    pub async fn recover(
+        &self,
+        stored: &str,
+        order_number: &str,
+        currency: Currency,
+        sent_at_ms: i64,
+    ) -> Result<Txn, ProviderError> {
+        let found = self.search_by_order_number(order_number, currency, sent_at_ms).await?;
+        match found.iter().find(|r| PAYMENT_KINDS.contains(&r.kind.as_str())) {
+            Some(record) => self.read_txn(&record.id, currency).await,
+            None => self.pay_stored(stored, currency).await,
+        }
+    }
+
+    /// Refund (a return), capture (a completion) or void; a void names the whole amount of the transaction.
+    pub async fn act_txn(&self, id: &str, action: Action, amount: Money) -> Result<Txn, ProviderError> {
+        let answer = match action {
+            Action::Refund => self.refund(id, amount).await?,
+            Action::Capture => self.complete(id, amount).await?,
+            Action::Void => self.void(id, amount).await?,
+        };
+        match answer {
+            // An approved void is what the services call a voided transaction.
+            TxnAnswer::Approved(p) if action == Action::Void => Ok(txn(p, Some(TxnOutcome::Voided))),
+            TxnAnswer::Approved(p) => Ok(txn(p, None)),
+            TxnAnswer::Declined(d) => declined(d),
+            TxnAnswer::Refused(r) => Err(ProviderError::Refused {
+                status: r.http_status,
+                message: format!("{} ({}: {})", r.reason, r.message_id, r.message),
+            }),
+        }
+    }
+
+    /// Calls sent before this instant (Unix ms) that have no recorded answer never will.
+    pub fn unanswered_before(&self) -> i64 {
+        crate::server::db::now_ms() - self.timeout_ms() - RECORD_GRACE_MS
+    }
+
+    /// Until when (Unix ms) a resolver taking an order now may hold it.
+    pub fn lease_until(&self) -> i64 {
+        crate::server::db::now_ms() + RESOLVER_CALLS * (self.timeout_ms() + 3_000) + RECORD_GRACE_MS
+    }
+
+    fn timeout_ms(&self) -> i64 {
+        i64::try_from(self.settings.timeout_ms).unwrap_or(i64::MAX / 4)
+    }
+}
+
+/// The authentication another provider ran, as Bambora takes it: the directory server's transaction id as
+/// the `xid` (3-D Secure 2 has no XID; it is the authentication's identifier, ≤ 40 characters) `[I]`.
+fn own_process(proof: &Proof, brand: CardBrand) -> Result<ThreeDs<'_>, ProviderError> {
+    let missing = |what: &str| ProviderError::Malformed(format!("the authentication has no {what} to pay with"));
+    let eci = proof.eci.as_deref().and_then(Eci::parse).and_then(|e| e.meaning(brand)).ok_or_else(|| missing("ECI"))?;
+    Ok(ThreeDs::OwnProcess {
+        xid: proof.ds_transaction_id.as_deref().ok_or_else(|| missing("transaction id"))?,
+        cavv: proof.cavv.as_deref().ok_or_else(|| missing("CAVV"))?,
+        brand,
+        eci,
+    })
+}
+
+fn payment_txn(answer: PayAnswer) -> Result<Txn, ProviderError> {
+    match answer {
+        PayAnswer::Approved(p) => Ok(txn(p, None)),
+        PayAnswer::Declined(d) => declined(d),
+        // A refusal of the request (a duplicate order number, bad fields) is no answer about a payment.
+        PayAnswer::Refused(r) => Err(ProviderError::Refused {
+            status: r.http_status,
+            message: format!("{} ({}: {})", r.reason, r.message_id, r.message),
+        }),
+        PayAnswer::Challenge(_) => {
+            Err(ProviderError::Malformed("a challenge to a payment that ran no 3-D Secure".into()))
+        }
+    }
+}
+
+fn declined(d: Decline) -> Result<Txn, ProviderError> {
+    let outcome = match d.outcome {
+        Outcome::Declined(reason) => TxnOutcome::Declined(reason),
+        Outcome::ThreeDsFailed => TxnOutcome::Declined(DeclineReason::Issuer),
+        Outcome::InvalidCard => TxnOutcome::Declined(DeclineReason::Unspecified),
+        // The single-use token was unusable (expired, used): nothing was charged, the card said nothing.
+        _ => TxnOutcome::Failed,
+    };
+    Ok(match d.payment {
+        Some(p) => txn(p, Some(outcome)),
+        None => Txn {
+            status: "declined".into(),
+            outcome,
+            reason_code: Some(d.message_id.to_string()),
+            message: Some(d.reason.to_owned()),
+            details: json!({"message_id": d.message_id, "reason": d.reason}),
+            ..Txn::default()
+        },
+    })
+}
+
+/// A transaction Bambora reported; `outcome` overrides the approved flag for a decline.
+fn txn(p: Payment, outcome: Option<TxnOutcome>) -> Txn {
+    let details = json!({
+        "id": p.id, "approved": p.approved, "message_id": p.message_id, "message": p.message, "type": p.kind,
+        "order_number": p.order_number, "auth_code": p.auth_code, "created": p.created,
+        "amount_minor": p.amount.minor(),
+        "card_type": p.card.as_ref().map(|c| &c.card_type), "last_four": p.card.as_ref().map(|c| &c.last_four),
+        "eci": p.card.as_ref().map(|c| c.eci), "cavv_result": p.card.as_ref().map(|c| c.cavv_result),
+        "liability_shifted": p.liability.is_shifted(),
+    });
+    let outcome = outcome.unwrap_or(if p.approved {
+        TxnOutcome::Approved
+    } else {
+        TxnOutcome::Declined(DeclineReason::Unspecified)
+    });
+    Txn {
+        status: if p.approved { "approved".into() } else { "declined".into() },
+        outcome,
+        amount: Some(p.amount.minor()),
+        reason_code: Some(p.message_id.to_string()),
+        message: Some(p.message),
+        merchant_reference: p.order_number,
+        brand: p.card.as_ref().and_then(|c| c.brand),
+        // Bambora reports the last four only; the order keeps the browser's first six.
+        digits: None,
+        details,
+        id: p.id,
+    }
+}
