@@ -375,6 +375,10 @@ async fn continue_is_single_use_and_bound_to_its_own_session() {
 
     let (status, code) = FOREIGN_SESSION;
     bb.continue_with(&a_session, b_response.clone()).await.assert_error(status, code, "B's cres on A's session");
+    // The seed: 3-D Secure 2 sends `cres`, where 3-D Secure 1 sent `pa_res`; a cres under the old name is refused.
+    assert!(a_response["cres"].is_string(), "{a_response}");
+    let as_pa_res = json!({"pa_res": a_response["cres"]});
+    bb.continue_with(&a_session, as_pa_res).await.assert_error(status, code, "A's cres sent as pa_res");
     let paid = bb.continue_with(&a_session, a_response.clone()).await;
     paid.approved("A is still waiting after a foreign cres");
     let (status, code) = REPLAYED_CONTINUE;

@@ -6,6 +6,7 @@ use super::{
     cards::{BANK_PASSWORD, CAVV_ATTEMPT, CAVV_AUTHENTICATION, Scenario},
     errors::{ApiError, Message},
     ledger::Payment,
+    wire::BankAnswer,
 };
 use crate::domain::{card::CardNumber, money::Money};
 use crate::server::{
@@ -182,11 +183,19 @@ impl Session {
 
     /// `continue`, once: the bank must have answered and `presented` must be its answer; a `cres` of another
     /// session leaves this one waiting. Returns whether the cardholder was authenticated.
-    pub fn take(&mut self, presented: &str) -> Result<bool, ApiError> {
+    pub fn take(&mut self, presented: &BankAnswer) -> Result<bool, ApiError> {
         if self.continued {
             return Err(ApiError::new(Message::Duplicate));
         }
-        let Some(answer) = self.answer.as_ref().filter(|a| a.value == presented.trim()) else {
+        // The bank answered in its session's protocol: a 3-D Secure 2 `cres` is no `pa_res`, and back.
+        if presented.version != self.version {
+            let (field, expected) = match self.version {
+                1 => ("card_response.pa_res", "is required: this is a 3-D Secure 1 session"),
+                _ => ("card_response.cres", "is required: this is a 3-D Secure 2 session"),
+            };
+            return Err(ApiError::field(Message::InvalidPaymentInfo, field, expected));
+        }
+        let Some(answer) = self.answer.as_ref().filter(|a| a.value == presented.value.trim()) else {
             return Err(ApiError::field(
                 Message::InvalidPaymentInfo,
                 "card_response",
@@ -335,8 +344,10 @@ mod tests {
 
     #[test]
     fn the_bank_posts_back_and_continue_takes_it_once() {
+        let cres_of = |value: &str| BankAnswer { version: 2, value: value.into() };
+        let pares_of = |value: &str| BankAnswer { version: 1, value: value.into() };
         let mut s = session(2);
-        assert!(s.take("anything").is_err(), "nothing to continue before the bank answers");
+        assert!(s.take(&cres_of("anything")).is_err(), "nothing to continue before the bank answers");
         assert!(!s.continued);
         let Back::Post { fields, .. } = s.finish(Verdict::Authenticated, "Shop") else { panic!("a post") };
         let names: Vec<&str> = fields.iter().map(|(n, _)| *n).collect();
@@ -344,9 +355,12 @@ mod tests {
         let cres = fields[0].1.clone();
         let decoded: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&cres).unwrap()).unwrap();
         assert_eq!(decoded["transStatus"], "Y");
-        assert_eq!(s.take("someone else's cres").unwrap_err().message, Message::InvalidPaymentInfo);
-        assert_eq!(s.take(&cres).ok(), Some(true));
-        assert_eq!(s.take(&cres).unwrap_err().message, Message::Duplicate);
+        assert_eq!(s.take(&cres_of("someone else's cres")).unwrap_err().message, Message::InvalidPaymentInfo);
+        let sent_as_pa_res = s.take(&pares_of(&cres)).unwrap_err();
+        assert_eq!(sent_as_pa_res.message, Message::InvalidPaymentInfo, "a 3-D Secure 2 answer sent as pa_res");
+        assert!(!s.continued, "a refused continue leaves the session waiting");
+        assert_eq!(s.take(&cres_of(&cres)).ok(), Some(true));
+        assert_eq!(s.take(&cres_of(&cres)).unwrap_err().message, Message::Duplicate);
 
         let mut v1 = session(1);
         v1.attempts_left = 1;
@@ -371,7 +385,8 @@ mod tests {
         assert_eq!(fields[10].1, "2");
         assert_eq!(fields[2].1, "");
         let pares = fields[6].1.clone();
-        assert_eq!(v1.take(&pares).ok(), Some(false));
+        assert!(v1.take(&cres_of(&pares)).is_err(), "a 3-D Secure 1 answer sent as cres");
+        assert_eq!(v1.take(&pares_of(&pares)).ok(), Some(false));
     }
 
     fn issue(sb: &Sandbox, id: &str, pan: &str, amount: i64, cavv: &str) {

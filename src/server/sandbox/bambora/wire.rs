@@ -328,7 +328,15 @@ pub fn check_browser(b: &Value, path: &str) -> Result<(), ApiError> {
 
 /// `continue`: `{payment_method: "credit_card", card_response: {cres}}` (3-D Secure 1: `pa_res`). Returns
 /// the authentication answer presented.
-pub fn continuation(body: &[u8]) -> Result<String, ApiError> {
+/// The bank's answer a `continue` carries: 3-D Secure 2's `cres` or 3-D Secure 1's `pa_res`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BankAnswer {
+    /// 2 for `cres`, 1 for `pa_res`: the session's version must match.
+    pub version: u8,
+    pub value: String,
+}
+
+pub fn continuation(body: &[u8]) -> Result<BankAnswer, ApiError> {
     let req = object(body)?;
     match text(&req, "payment_method", "payment_method", 20)?.as_deref() {
         // The 3DS guides send "credit_card", the reference says "card".
@@ -337,8 +345,8 @@ pub fn continuation(body: &[u8]) -> Result<String, ApiError> {
     }
     let response = section(&req, "card_response")?;
     match text(response, "cres", "card_response.cres", 8192)?.filter(|s| !s.is_empty()) {
-        Some(cres) => Ok(cres),
-        None => required_text(response, "pa_res", "card_response.cres", 8192),
+        Some(value) => Ok(BankAnswer { version: 2, value }),
+        None => Ok(BankAnswer { version: 1, value: required_text(response, "pa_res", "card_response.cres", 8192)? }),
     }
 }
 
@@ -522,8 +530,9 @@ mod tests {
     #[test]
     fn continue_bodies() {
         let ok = |v: Value| continuation(v.to_string().as_bytes()).map_err(|e| e.message);
-        assert_eq!(ok(json!({"payment_method": "credit_card", "card_response": {"cres": "abc"}})), Ok("abc".into()));
-        assert_eq!(ok(json!({"payment_method": "card", "card_response": {"pa_res": "def"}})), Ok("def".into()));
+        let answer = |version, value: &str| Ok(BankAnswer { version, value: value.into() });
+        assert_eq!(ok(json!({"payment_method": "credit_card", "card_response": {"cres": "abc"}})), answer(2, "abc"));
+        assert_eq!(ok(json!({"payment_method": "card", "card_response": {"pa_res": "def"}})), answer(1, "def"));
         assert_eq!(ok(json!({"payment_method": "credit_card"})), Err(Message::InvalidPaymentInfo));
         assert_eq!(ok(json!({"card_response": {"cres": "abc"}})), Err(Message::InvalidPaymentInfo));
     }
