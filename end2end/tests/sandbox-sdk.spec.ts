@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { SANDBOX, continueChallenge, lookup, setUpBrowser, validated } from './support/sandbox';
+import { SANDBOX, continueChallenge, lookup, setUpBrowser, testCardExpiry, validated } from './support/sandbox';
 
 // The sandbox's browser side in Chromium: the Cardinal SDK emulation, verifone.js (OpenPGP.js v4) and the ACS.
 
@@ -11,6 +11,30 @@ test('setup, bin.process, OpenPGP.js card encryption and a frictionless lookup',
   // OpenPGP.js v4 ciphertext decrypts in the sandbox: the lookup answers the test card's values.
   const answer = await lookup(request, browser.sessionId, browser.encryptedCard);
   expect(answer).toMatchObject({ enrolled: 'Y', pares_status: 'Y', eci_flag: '05', signature_verification: 'Y' });
+});
+
+test('verifone.encryptCard takes a two-digit year and a base64 key; a repeated setup keeps the session', async ({ page, request }) => {
+  const browser = await setUpBrowser(page, request, '4000000000001000');
+  const armored = await (await request.get(`/sandbox/verifone/keys/${SANDBOX.keyAlias}`)).text();
+  const again = await page.evaluate(
+    async ({ key, year }) => {
+      const w = window as any;
+      // Real pages call setup again with the same JWT before continue: the same session answers again.
+      const jwt = w.__lastJwt;
+      const sessionId: string = await new Promise((resolve) => {
+        w.Cardinal.on('payments.setupComplete', (d: any) => resolve(d.sessionId));
+        w.Cardinal.setup('init', { jwt });
+      });
+      const encrypted: string = await w.verifone.encryptCard(
+        { cardNumber: '4000000000001000', expiryMonth: '01', expiryYear: year, cvv: '123' }, key);
+      return { sessionId, encrypted };
+    },
+    { key: Buffer.from(armored).toString('base64'), year: testCardExpiry().expiryYear.slice(2) },
+  );
+  expect(again.sessionId).toBe(browser.sessionId);
+  expect(typeof again.encrypted).toBe('string');
+  const answer = await lookup(request, browser.sessionId, again.encrypted);
+  expect(answer).toMatchObject({ enrolled: 'Y', pares_status: 'Y', eci_flag: '05' });
 });
 
 test('a challenge completed with 1234 validates, and the server can verify the JWT', async ({ page, request }) => {

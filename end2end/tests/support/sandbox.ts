@@ -62,6 +62,7 @@ export async function setUpBrowser(page: Page, request: APIRequestContext, cardN
         document.getElementById('challenge-host')!.innerHTML = html;
         resolve();
       });
+      w.__lastJwt = jwt;
       const sessionId: string = await new Promise((resolve) => {
         w.Cardinal.on('payments.setupComplete', (d: any) => resolve(d.sessionId));
         w.Cardinal.setup('init', { jwt });
