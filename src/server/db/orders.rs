@@ -340,14 +340,21 @@ pub async fn append_event(
     Ok(())
 }
 
+/// The columns `order_from_row` reads, named: a `SELECT *` statement that sqlx has cached changes shape when a
+/// migration adds a column under a running process (another instance starting, say), and sqlx's worker panics.
+const ORDER_COLUMNS: &str = "SELECT id, merchant_reference, currency, amount_minor, captured_minor, refunded_minor,
+    billing_first_name, billing_last_name, billing_address_1, billing_city, billing_country, email, card_brand,
+    card_bin6, card_last4, card_expiry_month, card_expiry_year, status, authenticator, provider, capture_mode,
+    liability_shifted, outcome_reason, created_at, updated_at FROM orders WHERE id = ?";
+
 pub async fn get(pool: &SqlitePool, id: &str) -> Result<Order, OrderError> {
-    let row = sqlx::query("SELECT * FROM orders WHERE id = ?").bind(id).fetch_optional(pool).await?;
+    let row = sqlx::query(ORDER_COLUMNS).bind(id).fetch_optional(pool).await?;
     row.as_ref().map(order_from_row).unwrap_or(Err(OrderError::NotFound))
 }
 
 /// The order as this write transaction sees it (nothing can change it until the commit).
 pub async fn get_locked(tx: &mut Tx, id: &str) -> Result<Order, OrderError> {
-    let row = sqlx::query("SELECT * FROM orders WHERE id = ?").bind(id).fetch_optional(&mut **tx).await?;
+    let row = sqlx::query(ORDER_COLUMNS).bind(id).fetch_optional(&mut **tx).await?;
     row.as_ref().map(order_from_row).unwrap_or(Err(OrderError::NotFound))
 }
 
