@@ -270,16 +270,19 @@ async fn lookup_validates_like_verifone() {
     assert_eq!(sb.post(LOOKUP, &good).await.0, 200);
 }
 
+/// The POST endpoints of both APIs, and whether each is the eCommerce API (whose errors add `reversal_status`).
+const WRITE_ENDPOINTS: [(&str, bool); 5] = [
+    ("/verifone/oidc/3ds-service/v2/jwt/create", false),
+    (LOOKUP, false),
+    (VALIDATE, false),
+    (PAY, true),
+    ("/verifone/oidc/api/v2/transactions/nope/refund", true),
+];
+
 #[tokio::test]
 async fn every_call_needs_basic_auth() {
     let (_app, sb) = spawn().await;
-    for (path, ecommerce) in [
-        ("/verifone/oidc/3ds-service/v2/jwt/create", false),
-        (LOOKUP, false),
-        (VALIDATE, false),
-        (PAY, true),
-        ("/verifone/oidc/api/v2/transactions/x/refund", true),
-    ] {
+    for (path, ecommerce) in WRITE_ENDPOINTS {
         let res = sb.http.post(format!("{}{path}", sb.base)).json(&json!({})).send().await.unwrap();
         assert_eq!(res.status(), 401, "{path}");
         let body: Value = res.json().await.unwrap();
@@ -539,13 +542,7 @@ async fn release_and_void_capture() {
 #[tokio::test]
 async fn refusals_have_the_published_body() {
     let (_app, sb) = spawn().await;
-    for (path, ecommerce) in [
-        ("/verifone/oidc/3ds-service/v2/jwt/create", false),
-        (LOOKUP, false),
-        (VALIDATE, false),
-        (PAY, true),
-        ("/verifone/oidc/api/v2/transactions/nope/refund", true),
-    ] {
+    for (path, ecommerce) in WRITE_ENDPOINTS {
         for body in ["not json", "[1, 2]"] {
             let res = sb.authed_post(path).header("content-type", "application/json").body(body).send().await.unwrap();
             let status = res.status();
