@@ -92,6 +92,12 @@ async fn count_outcome(state: &crate::server::state::AppState, next: &NextStep) 
 }
 
 #[cfg(feature = "ssr")]
+fn request_header(name: axum::http::HeaderName) -> Option<String> {
+    let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
+    parts.headers.get(name)?.to_str().ok().map(str::to_owned)
+}
+
+#[cfg(feature = "ssr")]
 fn parse_cart(cart: &str) -> Result<Vec<crate::domain::catalog::CartLine>, CheckoutFnError> {
     crate::domain::catalog::parse_cart(cart)
         .map_err(|e| CheckoutFnError::Invalid(vec![FieldError::new("cart", e.to_string())]))
@@ -112,7 +118,16 @@ pub async fn place_order(input: PlaceOrderInput) -> Result<NextStep, CheckoutFnE
     use crate::{domain::checkout::PlaceOrder, server::state::AppState};
     let state = AppState::current();
     state.limits().place(&client_address(&state), &input.card).await.map_err(limited)?;
+    // 3-D Secure 2 takes the user agent and the Accept header from the request itself, as sent.
+    let browser = input.browser.map(|mut b| {
+        if let Some(agent) = request_header(axum::http::header::USER_AGENT) {
+            b.user_agent = agent;
+        }
+        b.accept_header = request_header(axum::http::header::ACCEPT).unwrap_or_default();
+        b
+    });
     let order = PlaceOrder {
+        browser,
         checkout_key: input.checkout_key,
         cart: parse_cart(&input.cart)?,
         billing: input.billing,

@@ -3,7 +3,7 @@
 use crate::domain::{
     card::CardSummary,
     catalog::{CartLine, Quote},
-    customer::BillingDetails,
+    customer::{BillingDetails, FieldError},
     money::Money,
     status::PaymentStatus,
 };
@@ -35,6 +35,57 @@ pub struct PlaceOrderInput {
     /// A single-use token for an acquirer that takes one (Bambora's Custom Checkout); absent otherwise.
     #[serde(default)]
     pub card_token: Option<String>,
+    /// The shopper's browser, for an acquirer that runs 3-D Secure 2 inside its payment.
+    #[serde(default)]
+    pub browser: Option<BrowserInfo>,
+}
+
+/// The shopper's browser as 3-D Secure 2 describes it to the issuer (EMV 3DS browser fields). The page reads
+/// what scripts can; the server fills the user agent and the Accept header from the request itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrowserInfo {
+    pub accept_header: String,
+    pub user_agent: String,
+    pub java_enabled: bool,
+    pub javascript_enabled: bool,
+    /// BCP 47 (`navigator.language`).
+    pub language: String,
+    /// Bits per pixel (`screen.colorDepth`).
+    pub color_depth: u8,
+    pub screen_height: u32,
+    pub screen_width: u32,
+    /// Minutes from UTC as `Date.getTimezoneOffset()` gives them (UTC+2 is -120).
+    pub time_zone: i32,
+}
+
+/// The colour depths EMV 3-D Secure 2 accepts.
+const COLOR_DEPTHS: [u8; 8] = [1, 4, 8, 15, 16, 24, 32, 48];
+
+impl BrowserInfo {
+    /// Within EMV 3-D Secure 2's bounds, or the field that is not.
+    pub fn validated(self) -> Result<BrowserInfo, FieldError> {
+        let bad = |what: &str| {
+            Err(FieldError::new("browser", format!("the browser's {what} could not be read; reload the page")))
+        };
+        let language_ok = (1..=35).contains(&self.language.len())
+            && self.language.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !language_ok {
+            return bad("language");
+        }
+        if !COLOR_DEPTHS.contains(&self.color_depth) {
+            return bad("colour depth");
+        }
+        if !(1..=999_999).contains(&self.screen_height) || !(1..=999_999).contains(&self.screen_width) {
+            return bad("screen size");
+        }
+        if !(-840..=720).contains(&self.time_zone) {
+            return bad("time zone");
+        }
+        if self.user_agent.is_empty() || self.user_agent.len() > 2048 || self.accept_header.len() > 2048 {
+            return bad("headers");
+        }
+        Ok(self)
+    }
 }
 
 /// A submitted checkout, its cart parsed.
@@ -51,6 +102,8 @@ pub struct PlaceOrder {
     pub encrypted_card: String,
     /// The card as a single-use token, for an acquirer that takes one.
     pub card_token: Option<String>,
+    /// The shopper's browser, for an acquirer that authenticates inside its payment.
+    pub browser: Option<BrowserInfo>,
 }
 
 /// What the browser does next.
@@ -60,6 +113,9 @@ pub enum NextStep {
     Done { order_id: String },
     /// Run the issuer's challenge and send its answer back.
     Challenge { order_id: String, acs_url: String, payload: String, transaction_id: String },
+    /// Open `url` (our page that posts the shopper's browser on to the bank): the bank sends the browser back
+    /// to us, and we show the result page.
+    Redirect { order_id: String, url: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -59,7 +59,8 @@ impl PaymentStatus {
         match self {
             Pending => &[Authenticating, Authorizing, Declined, Failed, Expired],
             Authenticating => &[Authenticating, Authorizing, Declined, Failed, Expired],
-            Authorizing => &[Authorized, Captured, Declined, Failed, Unknown],
+            // Expired: sent to the bank's page by the acquirer's payment, and never back (nothing was charged).
+            Authorizing => &[Authorized, Captured, Declined, Failed, Unknown, Expired],
             Unknown => &[Authorized, Captured, Declined, Failed],
             Authorized => &[Captured, Voided],
             Captured => &[PartiallyRefunded, Refunded],

@@ -6,7 +6,7 @@
 use crate::domain::{
     card::CardBrand,
     catalog::{self, Quote},
-    checkout::{CheckoutStart, NextStep, OrderView, PlaceOrder, ThreeDsView},
+    checkout::{BrowserInfo, CheckoutStart, NextStep, OrderView, PlaceOrder, ThreeDsView},
     customer::FieldError,
     money::Money,
     status::PaymentStatus,
@@ -22,8 +22,9 @@ use crate::server::{
         payments::{self, AttemptAnswer, AttemptKind, AttemptStatus},
     },
     providers::{
-        Acquirer, AuthFailure, AuthRequest, Authentication, Authenticator, CardForm, Challenge, DeclineReason,
-        LostPayment, PaymentOrder, Proof, ProviderError, Providers, Step, Txn, TxnOutcome, Verdict,
+        Acquirer, AuthFailure, AuthRequest, Authentication, Authenticator, BankAnswer, BankReturn, BankVisit, CardForm,
+        Challenge, DeclineReason, InlineAuthentication, LostPayment, PaymentOrder, Proof, ProviderError, Providers,
+        RedirectForm, Step, Txn, TxnOutcome, Verdict,
     },
 };
 use serde::{Deserialize, Serialize};
@@ -70,6 +71,9 @@ mod reason {
     pub const UNKNOWN: &str =
         "We are confirming the payment with the bank. Refresh this page in a minute; you will not be charged twice.";
     pub const EXPIRED: &str = "This checkout was not completed in time. You have not been charged.";
+    pub const AT_BANK: &str = "Waiting for your bank's confirmation. You have not been charged yet.";
+    pub const NOT_RESUMED: &str =
+        "The check with your bank could not be finished, so the payment was not made. You have not been charged.";
 }
 
 /// A decline, in words.
@@ -78,6 +82,7 @@ fn decline_sentence(reason: DeclineReason) -> String {
         DeclineReason::InsufficientFunds => "The card has insufficient funds.",
         DeclineReason::ExpiredCard => "The card has expired.",
         DeclineReason::Issuer => "The bank declined the payment.",
+        DeclineReason::NotAuthenticated => "Your bank did not confirm it was you.",
         DeclineReason::Unspecified => "The payment was declined.",
     };
     format!("{why} You have not been charged. Try another card.")
@@ -87,13 +92,17 @@ impl Checkout<'_> {
     /// What the page needs to take the card and run the authenticator's part, for a new checkout key.
     pub async fn start(&self, quote: Quote) -> Result<CheckoutStart, CheckoutError> {
         let (authenticator, acquirer) = self.roles()?;
-        let session = authenticator.browser_session().await.map_err(CheckoutError::Unavailable)?;
+        let session = match &authenticator {
+            Some(a) => Some(a.browser_session().await.map_err(CheckoutError::Unavailable)?),
+            None => None,
+        };
         let capture = acquirer.card_capture().await.map_err(CheckoutError::Unavailable)?;
+        let (sdk_url, jwt) = session.map(|s| (s.sdk_url, s.jwt)).unwrap_or_default();
         Ok(CheckoutStart {
             checkout_key: uuid::Uuid::new_v4().to_string(),
             quote,
-            sdk_url: session.sdk_url,
-            jwt: session.jwt,
+            sdk_url,
+            jwt,
             card_script_url: capture.script_url,
             card_key: capture.key,
             pre_auth: self.settings.shop.pre_auth,
@@ -114,9 +123,21 @@ impl Checkout<'_> {
         };
         let payment_card = payment_card.filter(|c| is_token(c, MAX_ENCRYPTED_CARD));
         let Some(payment_card) = payment_card else { return Err(invalid("card_number", CARD_NOT_PREPARED)) };
-        if !is_token(&input.session_id, MAX_SESSION_ID) || !is_token(&input.encrypted_card, MAX_ENCRYPTED_CARD) {
-            return Err(invalid("card_number", CARD_NOT_PREPARED));
-        }
+        // An authenticator of its own reads the encrypted card and its SDK's session; an acquirer that
+        // authenticates inside its payment needs the shopper's browser instead.
+        let browser = match &authenticator {
+            Some(_) => {
+                if !is_token(&input.session_id, MAX_SESSION_ID) || !is_token(&input.encrypted_card, MAX_ENCRYPTED_CARD)
+                {
+                    return Err(invalid("card_number", CARD_NOT_PREPARED));
+                }
+                None
+            }
+            None => {
+                let browser = input.browser.clone().ok_or_else(|| invalid("browser", BROWSER_NOT_READ))?;
+                Some(browser.validated().map_err(|e| CheckoutError::Invalid(vec![e]))?)
+            }
+        };
         let quote = catalog::quote(&input.cart, self.settings.shop.currency)
             .map_err(|e| CheckoutError::Invalid(vec![FieldError::new("cart", e.to_string())]))?;
         if let Some(order_id) = orders::by_checkout_key(self.pool, &input.checkout_key).await? {
@@ -130,7 +151,7 @@ impl Checkout<'_> {
             amount: quote.total,
             billing: billing.clone(),
             card: Some(card),
-            authenticator: Some(authenticator.name()),
+            authenticator: authenticator.as_ref().map(Authenticator::name),
             provider: acquirer.name(),
             capture_mode,
         };
@@ -146,6 +167,19 @@ impl Checkout<'_> {
             Err(e) => return Err(e.into()),
         };
         payments::insert_items(&mut tx, &order_id, &quote.lines).await?;
+        let ctx = PayContext {
+            order_id: &order_id,
+            brand: input.card.brand,
+            payment_card,
+            acquirer: &acquirer,
+            browser: browser.as_ref(),
+        };
+        let Some(authenticator) = authenticator else {
+            // The acquirer authenticates inside its payment (a stop before it leaves a pending order, expired
+            // by the sweeper).
+            tx.commit().await?;
+            return self.pay(&ctx, None, None).await;
+        };
         orders::transition(&mut tx, &order_id, PaymentStatus::Authenticating).await?;
         orders::append_event(&mut tx, &order_id, "lookup_requested", &json!({"device_session": input.session_id}))
             .await?;
@@ -159,7 +193,6 @@ impl Checkout<'_> {
             card: &input.encrypted_card,
         };
         let lookup = authenticator.authenticate(&request).await;
-        let ctx = PayContext { order_id: &order_id, brand: input.card.brand, payment_card, acquirer: &acquirer };
         match lookup {
             Err(e) => {
                 let mut tx = db::begin_write(self.pool).await?;
@@ -197,11 +230,12 @@ impl Checkout<'_> {
         match next {
             Step::Browser(challenge) => {
                 let event = json!({"transaction_id": challenge.transaction_id});
-                let awaiting = Awaiting { challenge, encrypted_card: ctx.payment_card.to_owned() };
+                let next = step(&challenge, ctx.order_id);
+                let awaiting = Awaiting::Challenge { challenge, encrypted_card: ctx.payment_card.to_owned() };
                 orders::set_awaiting(&mut tx, ctx.order_id, &json!(awaiting).to_string()).await?;
                 orders::append_event(&mut tx, ctx.order_id, "challenge_started", &event).await?;
                 tx.commit().await?;
-                Ok(step(&awaiting.challenge, ctx.order_id))
+                Ok(next)
             }
             Step::Done(Verdict::Authenticated(proof)) => self.pay(ctx, Some(proof), Some(tx)).await,
             Step::Done(Verdict::NoAnswer) => {
@@ -245,10 +279,11 @@ impl Checkout<'_> {
     }
 
     /// A submit repeated with a checkout key that has its order (a double click, a retried request) gets what
-    /// the first one got: the pending challenge while the order waits for it, otherwise the order.
+    /// the first one got: the pending challenge or bank page while the order waits for it, otherwise the order.
     async fn replayed(&self, order_id: String) -> Result<NextStep, CheckoutError> {
-        match orders::awaiting(self.pool, &order_id).await? {
-            Some(stored) => Ok(step(&Awaiting::parse(&stored)?.challenge, &order_id)),
+        match orders::awaiting(self.pool, &order_id).await?.as_deref().map(Awaiting::parse).transpose()? {
+            Some(Awaiting::Challenge { challenge, .. }) => Ok(step(&challenge, &order_id)),
+            Some(Awaiting::Bank { .. }) => Ok(bank_step(&order_id)),
             None => Ok(NextStep::Done { order_id }),
         }
     }
@@ -301,20 +336,23 @@ impl Checkout<'_> {
             return self.where_it_is(order).await;
         };
         tx.commit().await?;
-        let awaiting = Awaiting::parse(&taken)?;
+        let Awaiting::Challenge { challenge, encrypted_card } = Awaiting::parse(&taken)? else {
+            return Err(OrderError::Corrupt("awaiting").into());
+        };
         let authenticator = self.authenticator_of(&order)?;
         let acquirer = self.acquirer_of(&order)?;
         let ctx = PayContext {
             order_id,
             // The brand the first authentication reported, kept on the order.
             brand: order.card.as_ref().map(|c| c.brand).ok_or(OrderError::Corrupt("card"))?,
-            payment_card: &awaiting.encrypted_card,
+            payment_card: &encrypted_card,
             acquirer: &acquirer,
+            browser: None,
         };
         // Nothing is recorded while the order waits: its latest 3-D Secure answer is the one the challenge
         // followed, whose authentication the answer must belong to (the authenticator checks it).
         let first = payments::latest_threeds(self.pool, order_id).await?.unwrap_or_default();
-        let a = match authenticator.resume(&first, &awaiting.challenge, answer).await {
+        let a = match authenticator.resume(&first, &challenge, answer).await {
             Ok(a) => a,
             Err(e) => {
                 let mut tx = db::begin_write(self.pool).await?;
@@ -354,6 +392,7 @@ impl Checkout<'_> {
         let order = orders::get(self.pool, ctx.order_id).await?;
         let pre_auth = order.capture_mode == CaptureMode::PreAuth;
         let cardholder = format!("{} {}", order.billing.first_name, order.billing.last_name);
+        let return_url = format!("{}/checkout/{}/3ds-return", self.settings.public_url, ctx.order_id);
         let payment = PaymentOrder {
             amount: order.amount,
             merchant_reference: &order.merchant_reference,
@@ -362,6 +401,11 @@ impl Checkout<'_> {
             card: ctx.payment_card,
             proof,
             pre_auth,
+            authenticate: ctx.browser.map(|browser| InlineAuthentication {
+                browser,
+                return_url: &return_url,
+                required: self.settings.shop.threeds_policy == ThreeDsPolicy::Decline,
+            }),
         };
         let prepared = ctx.acquirer.prepare(&payment).map_err(|e| CheckoutError::Conflict(e.to_string()))?;
         let mut tx = match open {
@@ -400,7 +444,13 @@ impl Checkout<'_> {
             let answer = acquirer.pay(&stored, &key, currency).await;
             crash::point("authorize", "after_answer");
             let checkout = Checkout { pool: &pool, providers: &providers, settings: &settings };
-            checkout.record_payment(&order_id, &attempt_id, pre_auth, amount, answer, None).await
+            match answer {
+                Ok(Step::Browser(visit)) => checkout.record_bank_visit(&order_id, &attempt_id, visit).await,
+                Ok(Step::Done(t)) => {
+                    checkout.record_payment(&order_id, &attempt_id, pre_auth, amount, Ok(t), None).await
+                }
+                Err(e) => checkout.record_payment(&order_id, &attempt_id, pre_auth, amount, Err(e), None).await,
+            }
         });
         // Should the task fail, the attempt stays pending: the receipt shows it as being confirmed, and it is
         // resolved like a lost answer.
@@ -408,7 +458,96 @@ impl Checkout<'_> {
             Ok(recorded) => recorded?,
             Err(e) => tracing::error!(error = %e, "the payment call's task failed; it is left to the sweeper"),
         }
-        Ok(NextStep::Done { order_id: ctx.order_id.to_owned() })
+        self.replayed(ctx.order_id.to_owned()).await
+    }
+
+    /// The acquirer sent the shopper to the bank: the order waits (authorizing, its attempt sent) for the
+    /// bank to send the shopper back to our return URL, with what the payment goes on with.
+    async fn record_bank_visit(&self, order_id: &str, attempt_id: &str, visit: BankVisit) -> Result<(), CheckoutError> {
+        let mut tx = db::begin_write(self.pool).await?;
+        if !payments::may_record(&mut tx, order_id, attempt_id, None).await? {
+            tx.commit().await?;
+            return Ok(());
+        }
+        let event = json!({"bank": crate::server::csp::origin(&visit.form.action)});
+        let awaiting = Awaiting::Bank { visit, attempt_id: attempt_id.to_owned() };
+        orders::set_awaiting(&mut tx, order_id, &json!(awaiting).to_string()).await?;
+        orders::set_reason(&mut tx, order_id, reason::AT_BANK).await?;
+        orders::append_event(&mut tx, order_id, "bank_redirect", &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The form that sends the shopper's browser on to the bank, while the order waits for it.
+    pub async fn bank_form(&self, order_id: &str) -> Result<Option<RedirectForm>, CheckoutError> {
+        let stored = orders::awaiting(self.pool, order_id).await?;
+        match stored.as_deref().map(Awaiting::parse).transpose()? {
+            Some(Awaiting::Bank { visit, .. }) => Ok(Some(visit.form)),
+            Some(Awaiting::Challenge { .. }) | None => {
+                orders::get(self.pool, order_id).await.map_err(|e| match e {
+                    OrderError::NotFound => CheckoutError::NotFound,
+                    other => other.into(),
+                })?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// What the bank posted to our return URL. The first return that names the session the order waits with
+    /// takes it (single use, in the same transaction that keeps the request going on with the payment); a
+    /// replayed, late or foreign one changes nothing, and the shopper is shown the order either way.
+    pub async fn return_from_bank(&self, order_id: &str, posted: BankReturn) -> Result<(), CheckoutError> {
+        let mut tx = db::begin_write(self.pool).await?;
+        let order = orders::get_locked(&mut tx, order_id).await.map_err(|e| match e {
+            OrderError::NotFound => CheckoutError::NotFound,
+            other => other.into(),
+        })?;
+        let taken = match order.status {
+            PaymentStatus::Authorizing => orders::take_awaiting(&mut tx, order_id).await?,
+            _ => None,
+        };
+        let answer = match &posted.answer {
+            BankAnswer::Cres(v) | BankAnswer::PaRes(v) => v,
+        };
+        if !is_token(answer, MAX_BANK_ANSWER)
+            || posted.session.as_deref().is_some_and(|s| !is_token(s, MAX_BANK_ANSWER))
+        {
+            return Err(invalid("bank", "the bank's answer could not be read"));
+        }
+        let Some(Awaiting::Bank { visit, attempt_id }) = taken.as_deref().map(Awaiting::parse).transpose()? else {
+            return Ok(()); // nothing taken: the transaction rolls back
+        };
+        if !visit.names(posted.session.as_deref()) {
+            tracing::warn!(order_id, "a bank return named another session than the order's; ignored");
+            return Ok(());
+        }
+        let acquirer = self.acquirer_of(&order)?;
+        let request =
+            acquirer.prepare_return(&visit, &posted.answer).map_err(|e| CheckoutError::Conflict(e.to_string()))?;
+        payments::resend_with(&mut tx, &attempt_id, &request).await?;
+        let kind = match posted.answer {
+            BankAnswer::Cres(_) => "cres",
+            BankAnswer::PaRes(_) => "pa_res",
+        };
+        orders::append_event(&mut tx, order_id, "bank_returned", &json!({"answer": kind})).await?;
+        tx.commit().await?;
+
+        // As with the payment itself: a shopper who goes away does not cancel the call or its record.
+        let (pool, providers, settings) = (self.pool.clone(), self.providers.clone(), self.settings.clone());
+        let (order_id, pre_auth) = (order_id.to_owned(), order.capture_mode == CaptureMode::PreAuth);
+        let (amount, currency) = (order.amount.minor(), order.amount.currency());
+        let call = tokio::spawn(async move {
+            let answer = acquirer.resume(&request, currency).await;
+            let checkout = Checkout { pool: &pool, providers: &providers, settings: &settings };
+            checkout.record_payment(&order_id, &attempt_id, pre_auth, amount, answer, None).await
+        });
+        match call.await {
+            Ok(recorded) => recorded,
+            Err(e) => {
+                tracing::error!(error = %e, "the bank return's task failed; it is left to the sweeper");
+                Ok(())
+            }
+        }
     }
 
     async fn record_payment(
@@ -425,15 +564,23 @@ impl Checkout<'_> {
             tx.commit().await?;
             return Ok(());
         }
-        let already_unknown = orders::get_locked(&mut tx, order_id).await?.status == PaymentStatus::Unknown;
+        let order = orders::get_locked(&mut tx, order_id).await?;
+        let already_unknown = order.status == PaymentStatus::Unknown;
         match answer {
             Ok(t) => {
+                // The acquirer authenticated inside this payment: its 3-D Secure result is the order's.
+                if let (None, Some(authentication)) = (order.authenticator, &t.authentication) {
+                    payments::insert_threeds(&mut tx, order_id, authentication).await?;
+                }
                 let (attempt, status, why) = match t.outcome {
                     TxnOutcome::Approved if pre_auth => {
                         (AttemptStatus::Succeeded, PaymentStatus::Authorized, reason::AUTHORIZED.to_owned())
                     }
                     TxnOutcome::Approved => {
                         (AttemptStatus::Succeeded, PaymentStatus::Captured, reason::APPROVED.to_owned())
+                    }
+                    TxnOutcome::Declined(DeclineReason::NotAuthenticated) => {
+                        (AttemptStatus::Declined, PaymentStatus::Declined, reason::NOT_AUTHENTICATED.to_owned())
                     }
                     TxnOutcome::Declined(reason) => {
                         (AttemptStatus::Declined, PaymentStatus::Declined, decline_sentence(reason))
@@ -512,6 +659,10 @@ impl Checkout<'_> {
         if !matches!(order.status, PaymentStatus::Unknown | PaymentStatus::Authorizing) {
             return Ok(());
         }
+        // Sent to the bank and not back yet: nothing is lost; the sweeper expires it if the shopper never returns.
+        if orders::awaiting(self.pool, order_id).await?.is_some() {
+            return Ok(());
+        }
         let acquirer = self.acquirer_of(&order)?;
         let stale_before = acquirer.unanswered_before();
         let Some(attempt) = payments::unresolved_authorization(self.pool, order_id, stale_before).await? else {
@@ -535,7 +686,10 @@ impl Checkout<'_> {
                     currency,
                     sent_at_ms: attempt.created_at,
                 };
-                acquirer.recover(&lost).await
+                acquirer.recover(&lost).await.map(|step| match step {
+                    Step::Done(t) => t,
+                    Step::Browser(_) => not_resumed(),
+                })
             }
             (None, None) => {
                 Err(ProviderError::Malformed("the attempt kept neither its transaction nor its request".into()))
@@ -565,16 +719,9 @@ impl Checkout<'_> {
         self.record_payment(order_id, &attempt.id, pre_auth, attempt.amount_minor, answer, Some(&owner)).await
     }
 
-    /// The roles of a new checkout.
-    fn roles(&self) -> Result<(Authenticator, Acquirer), CheckoutError> {
-        match self.providers.for_checkout().map_err(CheckoutError::Unavailable)? {
-            (Some(authenticator), acquirer) => Ok((authenticator, acquirer)),
-            // 3-D Secure inside the acquirer's own payment (a redirect to the bank) is the next step.
-            (None, acquirer) => Err(CheckoutError::Conflict(format!(
-                "3-D Secure by {} inside its payment is not available yet; set THREEDS_PROVIDER to another provider",
-                acquirer.name().as_str()
-            ))),
-        }
+    /// The roles of a new checkout: no authenticator when the acquirer authenticates inside its payment.
+    fn roles(&self) -> Result<(Option<Authenticator>, Acquirer), CheckoutError> {
+        self.providers.for_checkout().map_err(CheckoutError::Unavailable)
     }
 
     fn authenticator_of(&self, order: &orders::Order) -> Result<Authenticator, CheckoutError> {
@@ -648,11 +795,30 @@ impl Checkout<'_> {
         for id in orders::abandoned(self.pool, cutoff).await? {
             let expire = async {
                 let mut tx = db::begin_write(self.pool).await?;
+                // One at the bank expires only while it still waits (a return may have just taken it): its
+                // payment never went past 3-D Secure, so nothing was charged.
+                if orders::get_locked(&mut tx, &id).await?.status == PaymentStatus::Authorizing {
+                    let taken = orders::take_awaiting(&mut tx, &id).await?;
+                    let Some(Awaiting::Bank { attempt_id, .. }) = taken.as_deref().map(Awaiting::parse).transpose()?
+                    else {
+                        return Ok(false);
+                    };
+                    let answer = AttemptAnswer {
+                        status: AttemptStatus::Failed,
+                        provider_transaction_id: None,
+                        provider_status: None,
+                        reason_code: None,
+                        message: Some("the shopper did not come back from the bank's page"),
+                    };
+                    payments::record_attempt(&mut tx, &attempt_id, &answer).await?;
+                }
                 orders::finish(&mut tx, &id, PaymentStatus::Expired, reason::EXPIRED).await?;
-                tx.commit().await.map_err(OrderError::from)
+                tx.commit().await.map_err(OrderError::from)?;
+                Ok::<_, OrderError>(true)
             };
             match expire.await {
-                Ok(()) => expired += 1,
+                Ok(true) => expired += 1,
+                Ok(false) => {}
                 Err(e) => tracing::warn!(order_id = %id, error = %e, "expiring an abandoned checkout failed"),
             }
         }
@@ -666,6 +832,8 @@ struct PayContext<'a> {
     /// The card as the browser prepared it for the acquirer (encrypted, or a single-use token).
     payment_card: &'a str,
     acquirer: &'a Acquirer,
+    /// The shopper's browser, when the acquirer authenticates inside its payment.
+    browser: Option<&'a BrowserInfo>,
 }
 
 /// The issuer's challenge as the shopper is given it.
@@ -678,14 +846,37 @@ fn step(challenge: &Challenge, order_id: &str) -> NextStep {
     }
 }
 
-/// What an order waiting for its challenge keeps (`orders.awaiting`) until the shopper is back, and no longer.
+/// Where the shopper's browser goes to see the bank's page (our page that posts it on).
+fn bank_step(order_id: &str) -> NextStep {
+    NextStep::Redirect { order_id: order_id.to_owned(), url: format!("/checkout/{order_id}/bank") }
+}
+
+/// A payment sent again after a lost answer met 3-D Secure again: nothing was paid, and the shopper is no
+/// longer there to pass it.
+fn not_resumed() -> Txn {
+    Txn {
+        status: "not_resumed".into(),
+        outcome: TxnOutcome::Failed,
+        message: Some(reason::NOT_RESUMED.into()),
+        details: json!({"resent": "the payment asked for 3-D Secure again; nothing was paid"}),
+        ..Txn::default()
+    }
+}
+
+/// What an order waiting for the shopper keeps (`orders.awaiting`) until the shopper is back, and no longer.
 #[derive(Serialize, Deserialize)]
-struct Awaiting {
-    /// Given again to a retried submit.
-    challenge: Challenge,
-    /// The card the first authentication covered, as the browser prepared it for the acquirer (encrypted,
-    /// or a single-use token): the only card the payment after the challenge may use.
-    encrypted_card: String,
+#[serde(untagged)]
+enum Awaiting {
+    /// The authenticator's challenge, before any payment.
+    Challenge {
+        /// Given again to a retried submit.
+        challenge: Challenge,
+        /// The card the first authentication covered, as the browser prepared it for the acquirer (encrypted,
+        /// or a single-use token): the only card the payment after the challenge may use.
+        encrypted_card: String,
+    },
+    /// The bank's page of the acquirer's payment: its attempt is sent and waits for the bank's answer.
+    Bank { visit: BankVisit, attempt_id: String },
 }
 
 impl Awaiting {
@@ -701,7 +892,10 @@ const AWAIT_RESOLVER: std::time::Duration = std::time::Duration::from_secs(3);
 const MAX_SESSION_ID: usize = 128;
 const MAX_ENCRYPTED_CARD: usize = 16 * 1024;
 const MAX_JWT: usize = 8 * 1024;
+/// A 3-D Secure 1 `PaRes` (signed, deflated XML in base64) runs to a few KB.
+const MAX_BANK_ANSWER: usize = 64 * 1024;
 const CARD_NOT_PREPARED: &str = "the card could not be prepared; reload the page";
+const BROWSER_NOT_READ: &str = "your browser's details could not be read; reload the page";
 
 /// A token from a browser SDK (a device session id, a challenge's JWT, an encrypted card): present, at
 /// most `max` bytes, printable ASCII without spaces (base64, base64url, dots, dashes, underscores).

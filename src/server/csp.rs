@@ -38,7 +38,7 @@ pub fn policy(settings: &Settings, nonce: &str) -> String {
 }
 
 /// `https://host:port` of a URL.
-fn origin(url: &str) -> Option<String> {
+pub fn origin(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     let host = rest.split('/').next()?;
     Some(format!("{scheme}://{host}"))

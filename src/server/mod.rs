@@ -1,6 +1,7 @@
 //! Everything with I/O. Compiled for the server only.
 
 pub mod actions;
+pub mod bank;
 pub mod checkout;
 pub mod client_address;
 pub mod clock;

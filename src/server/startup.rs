@@ -1,6 +1,6 @@
 //! Builds the router and serves it.
 
-use super::{config::Settings, db, merchant, notifications, routes, sandbox, state::AppState, telemetry};
+use super::{bank, config::Settings, db, merchant, notifications, routes, sandbox, state::AppState, telemetry};
 use crate::app::{App, shell};
 use crate::domain::status::PaymentStatus;
 use axum::{Router, http::HeaderValue, routing::get};
@@ -135,6 +135,12 @@ pub fn router(state: AppState, sandbox: Option<sandbox::SandboxState>) -> Router
     let mut router = Router::new()
         .route("/health", get(routes::health))
         .route("/notifications/{provider}", axum::routing::post(notifications::receive))
+        .route("/checkout/{order}/bank", get(bank::page))
+        // The bank's page posts here cross-site: no same-origin guard (it is not under /api/), a small body.
+        .route(
+            "/checkout/{order}/3ds-return",
+            axum::routing::post(bank::back).layer(axum::extract::DefaultBodyLimit::max(256 * 1024)),
+        )
         .merge(merchant::router());
     if let Some(sandbox) = sandbox {
         router = router.nest_service("/sandbox", sandbox::router(sandbox));

@@ -125,5 +125,5 @@ fn acs_id(payload: &str) -> String {
 }
 
 pub fn order_id(next: &Value) -> String {
-    next["Done"]["order_id"].as_str().or(next["Challenge"]["order_id"].as_str()).unwrap().to_owned()
+    ["Done", "Challenge", "Redirect"].iter().find_map(|step| next[step]["order_id"].as_str()).unwrap().to_owned()
 }

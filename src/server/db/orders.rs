@@ -187,6 +187,17 @@ pub async fn finish(tx: &mut Tx, id: &str, to: PaymentStatus, reason: &str) -> R
     Ok(to)
 }
 
+/// Says where an order that goes on stands, in words a shopper understands (its status unchanged).
+pub async fn set_reason(tx: &mut Tx, id: &str, reason: &str) -> Result<(), OrderError> {
+    sqlx::query("UPDATE orders SET outcome_reason = ?, updated_at = ? WHERE id = ?")
+        .bind(reason)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// The running totals an order keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tally {
@@ -265,12 +276,16 @@ pub async fn by_checkout_key(pool: &SqlitePool, key: &str) -> Result<Option<Stri
     Ok(sqlx::query_scalar("SELECT id FROM orders WHERE checkout_key = ?").bind(key).fetch_optional(pool).await?)
 }
 
-/// Orders still waiting on the shopper (e.g. a closed tab mid-challenge) since before `cutoff_ms`.
+/// Orders still waiting on the shopper (e.g. a closed tab mid-challenge, or one that never came back from the
+/// bank's page) since before `cutoff_ms`.
 pub async fn abandoned(pool: &SqlitePool, cutoff_ms: i64) -> Result<Vec<String>, OrderError> {
-    Ok(sqlx::query_scalar("SELECT id FROM orders WHERE status IN ('pending', 'authenticating') AND updated_at < ?")
-        .bind(cutoff_ms)
-        .fetch_all(pool)
-        .await?)
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM orders WHERE (status IN ('pending', 'authenticating')
+            OR (status = 'authorizing' AND awaiting IS NOT NULL)) AND updated_at < ?",
+    )
+    .bind(cutoff_ms)
+    .fetch_all(pool)
+    .await?)
 }
 
 /// Takes the order's resolution lease for `owner` until `until_ms`, unless another resolver holds one that

@@ -173,8 +173,9 @@ async fn attempt_answered(tx: &mut Tx, attempt_id: &str) -> Result<bool, OrderEr
     Ok(!matches!(status.as_deref(), Some("pending" | "unknown")))
 }
 
-/// The order's authorization whose answer is missing: lost (`unknown`), or sent before `stale_before` and never
-/// recorded (the process stopped during the call). Newest first.
+/// The order's authorization whose answer is missing: lost (`unknown`), or last sent before `stale_before` and
+/// never recorded (the process stopped during the call). "Last sent": a payment that went on after the bank's
+/// page was sent again then (`updated_at`). Newest first.
 pub async fn unresolved_authorization(
     pool: &SqlitePool,
     order_id: &str,
@@ -182,9 +183,21 @@ pub async fn unresolved_authorization(
 ) -> Result<Option<Attempt>, OrderError> {
     let sql = format!(
         "SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE order_id = ? AND kind = 'authorize'
-            AND (status = 'unknown' OR (status = 'pending' AND created_at < ?)) ORDER BY created_at DESC LIMIT 1"
+            AND (status = 'unknown' OR (status = 'pending' AND updated_at < ?)) ORDER BY created_at DESC LIMIT 1"
     );
     Ok(sqlx::query_as(&sql).bind(order_id).bind(stale_before).fetch_optional(pool).await?)
+}
+
+/// Keeps the request that goes on with a payment after the bank's page, before it is sent: until answered, it
+/// is what a resolver looks for (and sends again) should the answer be lost.
+pub async fn resend_with(tx: &mut Tx, attempt_id: &str, request: &str) -> Result<(), OrderError> {
+    sqlx::query("UPDATE payment_attempts SET pending_request = ?, updated_at = ? WHERE id = ? AND status = 'pending'")
+        .bind(request)
+        .bind(now_ms())
+        .bind(attempt_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Notes the provider's id of an order's authorization whose answer is missing (a signed event named it), so
@@ -351,6 +364,8 @@ pub struct ThreeDsRow {
     pub error_no: Option<String>,
     pub error_desc: Option<String>,
     pub liability_shifted: bool,
+    /// The issuer's check of the CAVV, as an acquirer that authenticated reported it.
+    pub cavv_result: Option<String>,
 }
 
 pub async fn insert_threeds(tx: &mut Tx, order_id: &str, r: &ThreeDsRow) -> Result<(), OrderError> {
@@ -358,8 +373,8 @@ pub async fn insert_threeds(tx: &mut Tx, order_id: &str, r: &ThreeDsRow) -> Resu
         "INSERT INTO threeds_results (order_id, stage, authentication_id, transaction_id, acs_transaction_id,
             ds_transaction_id, threeds_version, enrolled, pares_status, signature_verification, eci_flag,
             cavv_present, challenge_required, status_reason, action_code, error_no, error_desc,
-            liability_shifted, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            liability_shifted, cavv_result, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(order_id)
     .bind(&r.stage)
@@ -379,6 +394,7 @@ pub async fn insert_threeds(tx: &mut Tx, order_id: &str, r: &ThreeDsRow) -> Resu
     .bind(&r.error_no)
     .bind(&r.error_desc)
     .bind(r.liability_shifted)
+    .bind(&r.cavv_result)
     .bind(now_ms())
     .execute(&mut **tx)
     .await?;
@@ -399,7 +415,7 @@ pub async fn insert_threeds(tx: &mut Tx, order_id: &str, r: &ThreeDsRow) -> Resu
 
 const THREEDS_COLUMNS: &str = "stage, authentication_id, transaction_id, acs_transaction_id, ds_transaction_id,
     threeds_version, enrolled, pares_status, signature_verification, eci_flag, cavv_present, challenge_required,
-    status_reason, action_code, error_no, error_desc, liability_shifted";
+    status_reason, action_code, error_no, error_desc, liability_shifted, cavv_result";
 
 /// The latest 3-D Secure answer of an order.
 pub async fn latest_threeds(pool: &SqlitePool, order_id: &str) -> Result<Option<ThreeDsRow>, OrderError> {

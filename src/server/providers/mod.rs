@@ -6,7 +6,9 @@ pub mod bambora;
 pub mod verifone;
 
 use crate::domain::money::Currency;
-use crate::domain::{card::CardBrand, customer::BillingDetails, money::Money, status::Action, threeds::Refusal};
+use crate::domain::{
+    card::CardBrand, checkout::BrowserInfo, customer::BillingDetails, money::Money, status::Action, threeds::Refusal,
+};
 use crate::server::{
     config::{Roles, Settings},
     db::{orders::Provider, payments::ThreeDsRow},
@@ -74,6 +76,9 @@ pub struct Txn {
     pub digits: Option<(String, String)>,
     /// The answer as the provider gave it, for the order's timeline.
     pub details: serde_json::Value,
+    /// The 3-D Secure the acquirer reported with the payment, its liability decided by the acquirer's rule;
+    /// recorded only when the acquirer was the order's authenticator.
+    pub authentication: Option<ThreeDsRow>,
 }
 
 /// What a transaction's status means, mapped once per provider.
@@ -95,6 +100,8 @@ pub enum DeclineReason {
     ExpiredCard,
     /// The issuer said no without saying why (do not honour, suspected fraud).
     Issuer,
+    /// The issuer did not confirm the cardholder (3-D Secure run inside the payment failed).
+    NotAuthenticated,
     Unspecified,
 }
 
@@ -118,10 +125,68 @@ pub struct Authentication {
     pub next: Step<Verdict>,
 }
 
-/// Whether a call ended, or the shopper's browser has something to do before the order can go on.
-pub enum Step<T> {
+/// Whether a call ended, or the shopper's browser has something to do before the order can go on: an
+/// authenticator's challenge run by its SDK, or (for an acquirer that authenticates inside its payment) a visit
+/// to the bank's page.
+pub enum Step<T, B = Challenge> {
     Done(T),
-    Browser(Challenge),
+    Browser(B),
+}
+
+/// A form the shopper's browser posts to the bank's page (3-D Secure run by the acquirer inside its payment).
+/// Our route renders it from these fields; the provider's own HTML is never served from our origin.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedirectForm {
+    /// Absolute `http(s)` URL of the bank's page.
+    pub action: String,
+    /// Hidden fields in document order (`creq`/`threeDSSessionData`, `PaReq`/`MD`/`TermUrl`, ...).
+    pub fields: Vec<(String, String)>,
+}
+
+/// The shopper is sent to the bank: post `form`; the bank posts back to our return URL, and the acquirer's
+/// payment goes on with `session` (its name for the waiting payment).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BankVisit {
+    pub form: RedirectForm,
+    pub session: String,
+}
+
+impl BankVisit {
+    /// Whether a return names this visit: the bank echoes the session field we posted to it
+    /// (`threeDSSessionData` or `MD`); a return that names another is not this order's.
+    pub fn names(&self, posted: Option<&str>) -> bool {
+        let sent = self.form.fields.iter().find(|(k, _)| k == "threeDSSessionData" || k == "MD");
+        match sent {
+            Some((_, sent)) => posted == Some(sent.as_str()),
+            None => true,
+        }
+    }
+}
+
+/// What the bank posted to our return URL: the authentication's answer, and the session it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BankReturn {
+    pub answer: BankAnswer,
+    /// `threeDSSessionData` (3-D Secure 2) or `MD` (1), when the bank sent it.
+    pub session: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BankAnswer {
+    /// 3-D Secure 2's challenge response.
+    Cres(String),
+    /// 3-D Secure 1's payer authentication response.
+    PaRes(String),
+}
+
+/// 3-D Secure run by the acquirer inside its payment.
+pub struct InlineAuthentication<'a> {
+    pub browser: &'a BrowserInfo,
+    /// Where the bank posts the shopper back (`term_url`).
+    pub return_url: &'a str,
+    /// Refuse the payment when the authentication cannot complete, instead of paying without it.
+    pub required: bool,
 }
 
 /// An issuer's challenge as the shopper's browser runs it.
@@ -179,6 +244,8 @@ pub struct PaymentOrder<'a> {
     pub proof: Option<Proof>,
     /// Hold the funds only; the merchant captures later.
     pub pre_auth: bool,
+    /// 3-D Secure inside the payment, when the acquirer authenticates.
+    pub authenticate: Option<InlineAuthentication<'a>>,
 }
 
 /// A payment request made ready before it is stored: the exact request (sent again, byte for byte, after a
@@ -398,18 +465,38 @@ impl Acquirer {
         stored_request: &str,
         idempotency_key: &str,
         currency: Currency,
-    ) -> Result<Txn, ProviderError> {
+    ) -> Result<Step<Txn, BankVisit>, ProviderError> {
         match self {
-            Acquirer::Verifone(c) => c.pay(stored_request, idempotency_key).await.map(verifone::txn),
+            Acquirer::Verifone(c) => c.pay(stored_request, idempotency_key).await.map(|t| Step::Done(verifone::txn(t))),
             Acquirer::Bambora(c) => c.pay_stored(stored_request, currency).await,
+        }
+    }
+
+    /// The request that goes on with a payment after the bank's page (kept with the attempt before it is sent,
+    /// so a lost answer can be looked for and the same request sent again).
+    pub fn prepare_return(&self, visit: &BankVisit, answer: &BankAnswer) -> Result<String, ProviderError> {
+        match self {
+            Acquirer::Verifone(_) => Err(not_inline("Verifone")),
+            Acquirer::Bambora(c) => c.prepare_continue(&visit.session, answer),
+        }
+    }
+
+    /// Sends what `prepare_return` made.
+    pub async fn resume(&self, stored_request: &str, currency: Currency) -> Result<Txn, ProviderError> {
+        match self {
+            Acquirer::Verifone(_) => Err(not_inline("Verifone")),
+            Acquirer::Bambora(c) => c.continue_stored(stored_request, currency).await,
         }
     }
 
     /// Learns what became of a payment whose answer was lost and whose id never reached us: Verifone's is
     /// sent again with its idempotency key; Bambora's is looked for by its order number first.
-    pub async fn recover(&self, lost: &LostPayment<'_>) -> Result<Txn, ProviderError> {
+    /// A resend that meets 3-D Secure again means nothing was paid: the shopper is no longer there to pass it.
+    pub async fn recover(&self, lost: &LostPayment<'_>) -> Result<Step<Txn, BankVisit>, ProviderError> {
         match self {
-            Acquirer::Verifone(c) => c.pay(lost.stored_request, lost.idempotency_key).await.map(verifone::txn),
+            Acquirer::Verifone(c) => {
+                c.pay(lost.stored_request, lost.idempotency_key).await.map(|t| Step::Done(verifone::txn(t)))
+            }
             Acquirer::Bambora(c) => {
                 c.recover(lost.stored_request, lost.merchant_reference, lost.currency, lost.sent_at_ms).await
             }
@@ -472,6 +559,10 @@ impl Acquirer {
             Acquirer::Bambora(c) => c.lease_until(),
         }
     }
+}
+
+fn not_inline(name: &str) -> ProviderError {
+    ProviderError::Malformed(format!("{name} does not run 3-D Secure inside its payments"))
 }
 
 /// A payment whose answer was lost, as it was kept before its call.

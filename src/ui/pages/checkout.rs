@@ -205,6 +205,7 @@ fn CheckoutForm(start: CheckoutStart, cart: String) -> impl IntoView {
             session_id,
             encrypted_card: String::new(),
             card_token: None,
+            browser: None,
         };
         let (key, verifone_url) = (key.clone(), verifone_url.clone());
         spawn_local(async move {
@@ -351,9 +352,13 @@ async fn pay(
             let jwt = serde_json::from_str::<Validated>(&result).map(|v| v.jwt).unwrap_or_default();
             message.set(Some("Finishing your payment…".into()));
             match complete_challenge(order_id.clone(), jwt).await? {
-                NextStep::Done { order_id } | NextStep::Challenge { order_id, .. } => Ok(order_id),
+                NextStep::Done { order_id }
+                | NextStep::Challenge { order_id, .. }
+                | NextStep::Redirect { order_id, .. } => Ok(order_id),
             }
         }
+        // The Verifone page never meets the bank's redirect: that acquirer authenticates through its SDK.
+        NextStep::Redirect { order_id, .. } => Ok(order_id),
     }
 }
 

@@ -89,6 +89,44 @@ impl ThreeDsStatus {
     }
 }
 
+impl ThreeDsStatus {
+    /// In the EMV letters the order keeps: whether the card takes part (`enrolled`), and the authentication's
+    /// transaction status (none when it did not take part).
+    pub fn letters(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            ThreeDsStatus::Authenticated => ("Y", Some("Y")),
+            ThreeDsStatus::Attempted => ("Y", Some("A")),
+            ThreeDsStatus::NonParticipating => ("N", None),
+            // Bambora's "failed" is 3-D Secure that could not run (error_id: disabled, unavailable, error).
+            ThreeDsStatus::Failed => ("U", Some("U")),
+        }
+    }
+}
+
+/// Why liability did or did not shift, in the merchant's words: stored with the order's 3-D Secure result.
+pub fn liability_reason(status: Option<ThreeDsStatus>, eci: EciSeen, liability: Liability) -> &'static str {
+    use ThreeDsStatus::*;
+    match (liability, status, eci) {
+        (Liability::Authenticated, _, _) => "The issuer authenticated the cardholder: liability moved to the issuer.",
+        (Liability::Attempted, _, _) => {
+            "Authentication was attempted (the issuer or its stand-in vouched for it): liability moved to the issuer."
+        }
+        (Liability::Merchant, Some(NonParticipating), _) => {
+            "The card does not take part in 3-D Secure: liability stays with the merchant."
+        }
+        (Liability::Merchant, Some(Failed), _) => "3-D Secure could not run: liability stays with the merchant.",
+        (Liability::Merchant, Some(Authenticated | Attempted), _) => {
+            "Bambora's 3-D Secure status and the ECI disagree: liability stays with the merchant."
+        }
+        (Liability::Merchant, None, EciSeen::Absent) => {
+            "Bambora reported no 3-D Secure result: liability stays with the merchant."
+        }
+        (Liability::Merchant, None, EciSeen::Known(_) | EciSeen::Unrecognized) => {
+            "The ECI does not show an authentication: liability stays with the merchant."
+        }
+    }
+}
+
 /// `3d_secure.error_id` when the status is Failed (seed).
 pub fn threeds_error(error_id: i64) -> &'static str {
     match error_id {
@@ -163,6 +201,40 @@ impl Liability {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn threeds_status_letters_table() {
+        use ThreeDsStatus::*;
+        let table = [
+            (Authenticated, ("Y", Some("Y"))),
+            (Attempted, ("Y", Some("A"))),
+            (NonParticipating, ("N", None)),
+            (Failed, ("U", Some("U"))),
+        ];
+        for (status, letters) in table {
+            assert_eq!(status.letters(), letters, "{status:?}");
+        }
+    }
+
+    #[test]
+    fn the_liability_reason_matches_the_decision() {
+        use ThreeDsStatus::*;
+        let full = EciSeen::Known(EciMeaning::FullyAuthenticated);
+        let none = EciSeen::Known(EciMeaning::NotAuthenticated);
+        for (status, eci) in [
+            (Some(Authenticated), full),
+            (Some(Attempted), EciSeen::Absent),
+            (Some(NonParticipating), none),
+            (Some(Failed), EciSeen::Absent),
+            (Some(Authenticated), none),
+            (None, EciSeen::Absent),
+            (None, EciSeen::Unrecognized),
+        ] {
+            let liability = Liability::decide(status, eci);
+            let reason = liability_reason(status, eci, liability);
+            assert_eq!(reason.contains("moved to the issuer"), liability.is_shifted(), "{status:?} {eci:?}: {reason}");
+        }
+    }
 
     #[test]
     fn message_id_table() {

@@ -2,14 +2,7 @@
 //! bank. We read the form out of it (action and hidden fields) and never serve Bambora's HTML ourselves:
 //! our own route renders the form from these fields.
 
-/// The form to post from the shopper's browser to the bank's page.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RedirectForm {
-    /// Absolute `http(s)` URL of the bank's page.
-    pub action: String,
-    /// Hidden fields in document order (PaReq/creq, MD/threeDSSessionData, TermUrl, ...).
-    pub fields: Vec<(String, String)>,
-}
+pub use crate::server::providers::RedirectForm;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RedirectError {

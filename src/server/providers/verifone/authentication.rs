@@ -69,6 +69,7 @@ fn after_lookup(l: wire::LookupResponse) -> Authentication {
         error_no: l.error_no.clone(),
         error_desc: l.error_desc.clone(),
         liability_shifted: outcome.liability_shift().is_shifted(),
+        cavv_result: None,
     };
     // The service read the encrypted card: its brand, not the browser's, goes to the payment and the order.
     let brand = l.card_brand.as_deref().and_then(brand_of);

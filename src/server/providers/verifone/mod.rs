@@ -117,6 +117,8 @@ pub fn txn(t: Transaction) -> Txn {
         merchant_reference: t.merchant_reference,
         brand,
         digits,
+        // Verifone's 3-D Secure runs before the payment (the authenticator's answer is recorded then).
+        authentication: None,
     }
 }
 
