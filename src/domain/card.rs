@@ -276,7 +276,9 @@ impl fmt::Debug for Cvv {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CardSummary {
     pub brand: CardBrand,
-    pub bin6: String,
+    /// Unknown when the card was typed into a provider's own fields (Bambora's Custom Checkout tells its
+    /// brand, last four and expiry only).
+    pub bin6: Option<String>,
     pub last4: String,
     pub expiry_month: u8,
     pub expiry_year: u16,
@@ -286,7 +288,7 @@ impl CardSummary {
     pub fn of(card: &CardNumber, expiry: Expiry) -> CardSummary {
         CardSummary {
             brand: card.brand(),
-            bin6: card.bin6().to_owned(),
+            bin6: Some(card.bin6().to_owned()),
             last4: card.last4().to_owned(),
             expiry_month: expiry.month(),
             expiry_year: expiry.year(),
@@ -297,8 +299,9 @@ impl CardSummary {
     /// would give them, and an expiry not passed. The year comes back in full ("30" is 2030), as it is stored.
     pub fn validated(self, today: YearMonth) -> Result<CardSummary, FieldError> {
         let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-        let brand_ok = CardBrand::from_prefix(&self.bin6) == Some(self.brand);
-        if !digits(&self.bin6, 6) || !digits(&self.last4, 4) || !brand_ok {
+        let bin_ok =
+            self.bin6.as_deref().is_none_or(|bin6| digits(bin6, 6) && CardBrand::from_prefix(bin6) == Some(self.brand));
+        if !bin_ok || !digits(&self.last4, 4) {
             return Err(FieldError::new("card_number", "check the card number"));
         }
         let expiry = Expiry::new(self.expiry_month, self.expiry_year, today)
@@ -372,7 +375,7 @@ mod tests {
     fn a_two_digit_year_is_stored_whole() {
         let summary = CardSummary {
             brand: CardBrand::Visa,
-            bin6: "411111".into(),
+            bin6: Some("411111".into()),
             last4: "1111".into(),
             expiry_month: 1,
             expiry_year: 30,
@@ -380,8 +383,11 @@ mod tests {
         assert_eq!(summary.clone().validated(TODAY).map(|s| s.expiry_year), Ok(2030));
         let wrong_brand = CardSummary { brand: CardBrand::Amex, ..summary.clone() };
         assert_eq!(wrong_brand.validated(TODAY).unwrap_err().field, "card_number");
-        let expired = CardSummary { expiry_year: 2020, ..summary };
+        let expired = CardSummary { expiry_year: 2020, ..summary.clone() };
         assert_eq!(expired.validated(TODAY).unwrap_err(), FieldError::new("expiry", "this card has expired"));
+        // A provider's own card fields tell no first six: the brand stands on its own.
+        let fields = CardSummary { bin6: None, brand: CardBrand::Amex, ..summary };
+        assert_eq!(fields.validated(TODAY).map(|s| (s.brand, s.bin6)), Ok((CardBrand::Amex, None)));
     }
 
     #[test]
@@ -429,14 +435,15 @@ mod tests {
         ) {
             // Mostly the brand the first six name, so that many summaries are valid.
             let brand = brand.map_or(CardBrand::from_prefix(&bin6).unwrap_or(CardBrand::Visa), |i| CardBrand::ALL[i]);
-            let summary = CardSummary { brand, bin6, last4, expiry_month: month, expiry_year: year };
+            let summary = CardSummary { brand, bin6: Some(bin6), last4, expiry_month: month, expiry_year: year };
             if let Ok(s) = summary.clone().validated(TODAY) {
                 prop_assert!((1..=12).contains(&s.expiry_month) && (2000..=2099).contains(&s.expiry_year));
                 let until = YearMonth { year: s.expiry_year, month: s.expiry_month };
                 prop_assert!(until >= TODAY);
                 prop_assert_eq!(s.expiry_year % 100, year % 100);
-                prop_assert_eq!(CardBrand::from_prefix(&s.bin6), Some(s.brand));
-                prop_assert!(s.bin6.len() == 6 && s.last4.len() == 4 && s.last4.bytes().all(|b| b.is_ascii_digit()));
+                let bin6 = s.bin6.clone().unwrap_or_default();
+                prop_assert_eq!(CardBrand::from_prefix(&bin6), Some(s.brand));
+                prop_assert!(bin6.len() == 6 && s.last4.len() == 4 && s.last4.bytes().all(|b| b.is_ascii_digit()));
                 prop_assert_eq!((s.brand, s.bin6, s.last4), (summary.brand, summary.bin6, summary.last4));
             }
         }

@@ -127,7 +127,7 @@ pub async fn insert(tx: &mut Tx, new: &NewOrder) -> Result<String, OrderError> {
     .bind(&new.billing.city)
     .bind(&new.billing.country)
     .bind(card.map(|c| c.brand.code()))
-    .bind(card.map(|c| c.bin6.as_str()))
+    .bind(card.and_then(|c| c.bin6.as_deref()))
     .bind(card.map(|c| c.last4.as_str()))
     .bind(card.map(|c| i64::from(c.expiry_month)))
     .bind(card.map(|c| i64::from(c.expiry_year)))
