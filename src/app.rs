@@ -1,4 +1,7 @@
 //! The Leptos app: the HTML shell and the routes. Pages live in `ui::pages`.
+//!
+//! Islands mode: every page is rendered on the server (its resources resolve there) and links are full page
+//! loads; only `#[island]` components (the checkout form) are hydrated, so only they reach the wasm bundle.
 
 use crate::ui::{
     components::layout::Layout,
@@ -20,7 +23,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -35,12 +38,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     #[cfg(feature = "ssr")]
     set_content_security_policy();
-    // Marks the document once the browser has hydrated it; end-to-end tests wait for this.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/card-checkout.css"/>

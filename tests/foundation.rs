@@ -37,6 +37,22 @@ async fn serves_the_shell_with_navigation_and_hydration_scripts() {
     assert_eq!(app.get("/merchant/sign-in").await.status(), 200);
 }
 
+/// Islands: the checkout's card form is the one part of any page that hydrates (its props travel in the HTML);
+/// every other page, and the rest of the checkout page, is server HTML the wasm never touches.
+#[tokio::test]
+async fn only_the_checkout_form_is_an_island() {
+    let app = TestApp::spawn().await;
+    let checkout = app.get("/checkout?tee=1").await.text().await.unwrap();
+    assert_eq!(checkout.matches("<leptos-island").count(), 1, "{checkout}");
+    assert!(checkout.contains(r#"<leptos-island data-component="CheckoutForm_"#), "{checkout}");
+    assert!(checkout.contains("hydrateIslands"), "the shell does not load the islands script");
+    for path in ["/", "/shop", "/checkout", "/checkout/no-such-order", "/no/such/page"] {
+        let html = app.get(path).await.text().await.unwrap();
+        assert!(html.contains("hydrateIslands"), "{path}: the shell does not load the islands script");
+        assert!(!html.contains("<leptos-island"), "{path} has an island:\n{html}");
+    }
+}
+
 #[tokio::test]
 async fn unknown_pages_get_a_styled_404() {
     let app = TestApp::spawn().await;

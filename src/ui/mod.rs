@@ -1,3 +1,4 @@
 pub mod bridge;
 pub mod components;
+pub mod hydrated;
 pub mod pages;

@@ -10,7 +10,10 @@ export class Shell {
     return response;
   }
 
-  /** The app sets data-hydrated on <body> once the wasm has taken over the server-rendered page. */
+  /**
+   * The app sets data-hydrated on <body> once the page is live: the checkout form (the one island) once it has
+   * hydrated, a page without an island as soon as the wasm has started (see src/ui/hydrated.rs).
+   */
   async waitForHydration() {
     await expect(this.page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   }

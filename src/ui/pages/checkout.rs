@@ -1,6 +1,7 @@
 //! The checkout: order summary, card and billing form, 3-D Secure (frictionless, or a challenge in the
 //! page's own modal), then the result page. The card number and CVV never leave the browser unencrypted:
-//! their inputs have no `name`, and only verifone.js's ciphertext is sent to our server.
+//! their inputs have no `name`, and only verifone.js's ciphertext is sent to our server. Only `CheckoutForm`
+//! runs in the browser (an island); the page around it is rendered on the server.
 
 use crate::api::checkout::{CheckoutFnError, complete_challenge, place_order, start_checkout};
 use crate::domain::{
@@ -9,7 +10,7 @@ use crate::domain::{
     checkout::{CheckoutStart, NextStep, PlaceOrderInput},
     customer::{BillingDetails, FieldError},
 };
-use crate::ui::bridge;
+use crate::ui::{bridge, hydrated};
 use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -101,7 +102,9 @@ fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
 
-#[component]
+/// The only island of the app: the one part of any page that runs in the browser. Its props travel in the
+/// HTML (`data-props`), so they are serializable; the rest of the checkout page is server HTML.
+#[island]
 fn CheckoutForm(start: CheckoutStart, cart: String) -> impl IntoView {
     let field = || RwSignal::new(String::new());
     let (card_number, expiry, cvv, holder) = (field(), field(), field(), field());
@@ -113,6 +116,8 @@ fn CheckoutForm(start: CheckoutStart, cart: String) -> impl IntoView {
     let session = RwSignal::new(None::<String>);
     let challenge_open = RwSignal::new(false);
     let brand = Memo::new(move |_| CardBrand::from_prefix(&digits(&card_number.get())));
+    // Effects run once the island has hydrated: the page is live (see `ui::hydrated`).
+    Effect::new(|_| hydrated::mark());
 
     // Cardinal setup with the JWT, once the page is live in the browser.
     let (jwt, songbird_url) = (start.jwt.clone(), start.sdk_url.clone());
