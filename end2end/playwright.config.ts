@@ -8,6 +8,11 @@ process.env.E2E_PORT ??= '3100';
 process.env.E2E_DATABASE ??= path.join(os.tmpdir(), `card-checkout-e2e-${Date.now()}.db`);
 process.env.E2E_PREAUTH_PORT ??= '3101';
 process.env.E2E_PREAUTH_DATABASE ??= path.join(os.tmpdir(), `card-checkout-e2e-preauth-${Date.now()}.db`);
+// Bambora as the acquirer: authenticating inside its payment, and after Verifone's 3-D Secure ("own process").
+process.env.E2E_BAMBORA_PORT ??= '3102';
+process.env.E2E_BAMBORA_DATABASE ??= path.join(os.tmpdir(), `card-checkout-e2e-bambora-${Date.now()}.db`);
+process.env.E2E_OWN_PROCESS_PORT ??= '3103';
+process.env.E2E_OWN_PROCESS_DATABASE ??= path.join(os.tmpdir(), `card-checkout-e2e-own-${Date.now()}.db`);
 const port = process.env.E2E_PORT;
 const root = path.resolve(__dirname, '..');
 const binary = process.env.E2E_SERVER_BIN ?? path.join(root, 'target', 'release', 'card-checkout');
@@ -64,9 +69,15 @@ export default defineConfig({
     },
   },
   // Waits for /health before any test starts, and stops the servers afterwards. The second runs the shop in
-  // pre-authorization mode.
+  // pre-authorization mode; the last two take payments through Bambora (its sandbox account is in CAD).
   webServer: [
     server(port, process.env.E2E_DATABASE),
     server(process.env.E2E_PREAUTH_PORT, process.env.E2E_PREAUTH_DATABASE, { CAPTURE_MODE: 'pre_auth' }),
+    server(process.env.E2E_BAMBORA_PORT, process.env.E2E_BAMBORA_DATABASE, {
+      PAYMENT_PROVIDER: 'bambora', SHOP_CURRENCY: 'CAD',
+    }),
+    server(process.env.E2E_OWN_PROCESS_PORT, process.env.E2E_OWN_PROCESS_DATABASE, {
+      PAYMENT_PROVIDER: 'bambora', THREEDS_PROVIDER: 'verifone', SHOP_CURRENCY: 'CAD',
+    }),
   ],
 });

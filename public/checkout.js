@@ -1,12 +1,14 @@
 /*
- * The checkout page's bridge to the two provider scripts (Cardinal Songbird and verifone.js), as promises
- * the Leptos code awaits. The card number and CVV go from the form to verifone.js only; what comes back is
- * ciphertext for the provider.
+ * The checkout page's bridge to the provider scripts (Cardinal Songbird, verifone.js, Bambora's Custom
+ * Checkout) and the browser, as promises the Leptos code awaits. The card number and CVV go from the form to
+ * verifone.js or the acquirer's tokenization only (or are typed into the acquirer's own frames); what comes back
+ * is ciphertext or a single-use token.
  */
 window.checkoutBridge = (function () {
   'use strict';
   var challenge = null;
   var scripts = {};
+  var fields = null;
 
   /** Loads a provider script once (scripts in streamed HTML would not run) and resolves to its global. */
   function loaded(url, name) {
@@ -21,6 +23,10 @@ window.checkoutBridge = (function () {
     }
     return scripts[url];
   }
+
+  /** Custom Checkout's brand names: as the page shows them, and as our server codes them. */
+  var BRANDS = { visa: 'Visa', mastercard: 'Mastercard', amex: 'American Express', discover: 'Discover', jcb: 'JCB' };
+  var CODES = { visa: 'VISA', mastercard: 'MASTERCARD', amex: 'AMEX', discover: 'DISCOVER', jcb: 'JCB' };
 
   return {
     /** Loads Songbird and runs Cardinal.setup with the JWT; resolves to the device session id. */
@@ -64,6 +70,77 @@ window.checkoutBridge = (function () {
       return loaded(verifoneUrl, 'verifone').then(function (verifone) {
         return verifone.getEncryptedCardDetails(JSON.parse(card), key);
       }).then(function (r) { return r.encryptedCard; });
+    },
+
+    /** Mounts the acquirer's card fields (Custom Checkout's iframes) into #cc-number, #cc-expiry and #cc-cvv;
+     *  the brand it reports is written to #card-brand. Resolves once they are mounted. */
+    fields: function (scriptUrl) {
+      return loaded(scriptUrl, 'customcheckout').then(function (customcheckout) {
+        var checkout = customcheckout();
+        fields = { checkout: checkout, brand: '' };
+        checkout.on('brand', function (e) {
+          fields.brand = e.brand || '';
+          var shown = document.getElementById('card-brand');
+          if (shown) shown.textContent = BRANDS[fields.brand] || '';
+        });
+        checkout.create('card-number', { placeholder: '1234 1234 1234 1234' }).mount('#cc-number');
+        checkout.create('expiry', { placeholder: 'MM / YY' }).mount('#cc-expiry');
+        checkout.create('cvv', { placeholder: 'CVC' }).mount('#cc-cvv');
+        return 'mounted';
+      });
+    },
+
+    /** Tokenizes what the shopper typed into the acquirer's fields; resolves to JSON {token, last4, expiry_month,
+     *  expiry_year, brand}, or fails with the fields' own message. */
+    tokenize: function () {
+      if (!fields) return Promise.reject(new Error('the card fields are not ready'));
+      return new Promise(function (resolve, reject) {
+        fields.checkout.createToken(function (r) {
+          if (r.error || !r.token) return reject(new Error((r.error && r.error.message) || 'the card was not accepted'));
+          resolve(JSON.stringify({ token: r.token, last4: r.last4, expiry_month: r.expiryMonth,
+                                   expiry_year: r.expiryYear, brand: CODES[fields.brand] || '' }));
+        });
+      });
+    },
+
+    /** Exchanges a card our page holds (it is also encrypted for the authenticator) for the acquirer's single-use
+     *  token; `card` is JSON {number, expiry_month, expiry_year, cvd}. */
+    tokenizeCard: function (url, card) {
+      return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: card, credentials: 'omit' })
+        .then(function (res) { return res.json(); })
+        .then(function (r) {
+          if (!r.token) throw new Error(r.message || 'the card was not accepted');
+          return r.token;
+        });
+    },
+
+    /** What 3-D Secure 2 asks of the browser (EMV's browser fields); the server adds the Accept header. */
+    browserInfo: function () {
+      return JSON.stringify({
+        accept_header: '', user_agent: navigator.userAgent, java_enabled: false, javascript_enabled: true,
+        language: navigator.language || 'en', color_depth: screen.colorDepth,
+        screen_height: screen.height, screen_width: screen.width, time_zone: new Date().getTimezoneOffset(),
+      });
+    },
+
+    /** Opens our page that posts the browser on to the bank in #challenge-host; resolves to the result page's
+     *  path once the bank has sent the frame back to us (our origin: its location is readable again). */
+    bank: function (url) {
+      return new Promise(function (resolve) {
+        var frame = document.createElement('iframe');
+        frame.name = 'bank';
+        frame.title = "Your bank's page";
+        frame.className = 'bank-frame';
+        frame.addEventListener('load', function () {
+          var path;
+          try { path = frame.contentWindow.location.pathname; } catch (e) { return; } // at the bank
+          if (/^\/checkout\/[^/]+$/.test(path)) resolve(path);
+        });
+        frame.src = url;
+        var host = document.getElementById('challenge-host');
+        host.innerHTML = '';
+        host.appendChild(frame);
+      });
     },
 
     /** Cardinal.continue into #challenge-host; resolves to JSON {data, jwt} of payments.validated. */

@@ -38,7 +38,10 @@ fn browser() -> Value {
 async fn input(app: &TestApp, shopper: &Shopper<'_>, pan: &str, cart: &str) -> Value {
     let (status, start) = shopper.call("checkout/start", json!({"cart": cart})).await;
     assert_eq!(status, 200, "{start}");
-    assert_eq!(start["sdk_url"], "", "no authenticator SDK when Bambora authenticates: {start}");
+    assert_eq!(start["plan"]["sdk"], Value::Null, "no authenticator SDK when Bambora authenticates: {start}");
+    assert_eq!(start["plan"]["browser_data"], true, "{start}");
+    assert!(start["plan"]["card"]["Fields"]["script_url"].as_str().unwrap().ends_with("/customcheckout.js"));
+    assert!(start["test_cards"].as_array().unwrap().iter().any(|c| c["number"] == CHALLENGE_3DS2), "{start}");
     let token = Bambora::of(app).tokenize(pan).await;
     let card = card_checkout::domain::card::CardNumber::parse(pan).unwrap();
     let (month, year) = common::bambora::expiry();
@@ -128,6 +131,7 @@ async fn frictionless_payment_records_bambora_as_the_authenticator() {
     let order = shopper.order(&id).await;
     assert_eq!(order["status"], "Captured", "{order}");
     assert_eq!(order["liability_shifted"], true, "{order}");
+    assert_eq!(order["threeds"]["challenged"], false, "{order}");
     let (provider, authenticator): (String, Option<String>) =
         sqlx::query_as("SELECT provider, authenticator FROM orders WHERE id = ?")
             .bind(&id)
@@ -165,6 +169,7 @@ async fn a_3ds2_challenge_passed_at_the_bank_pays_once_and_lands_on_the_receipt(
     let order = shopper.order(&id).await;
     assert_eq!(order["status"], "Captured", "{order}");
     assert_eq!(order["liability_shifted"], true, "{order}");
+    assert_eq!((&order["threeds"]["challenged"], &order["threeds"]["version"]), (&json!(true), &json!("2")), "{order}");
     let kinds = event_kinds(&app, &id).await;
     for kind in ["payment_requested", "bank_redirect", "bank_returned", "payment_answered"] {
         assert_eq!(kinds.iter().filter(|k| *k == kind).count(), 1, "{kind} once: {kinds:?}");
@@ -193,7 +198,9 @@ async fn a_3ds1_challenge_returns_pares_and_md() {
     let bank = to_the_bank(&app, &browser, &next).await;
     let (_, fields) = at_the_bank(bank, &browser, "Submit", &[PASSWORD]).await;
     assert!(field(&fields, "PaRes").is_some() && field(&fields, "MD").is_some(), "{fields:?}");
-    assert_eq!(shopper.order(&id).await["status"], "Captured");
+    let order = shopper.order(&id).await;
+    assert_eq!(order["status"], "Captured");
+    assert_eq!((&order["threeds"]["challenged"], &order["threeds"]["version"]), (&json!(true), &json!("1")), "{order}");
 }
 
 #[tokio::test]
@@ -346,4 +353,35 @@ async fn the_merchant_captures_part_returns_part_and_voids_a_challenged_pre_auth
     let voided = order_id(&next);
     assert_eq!(m.act(&voided, "void", "").await.status, reqwest::StatusCode::SEE_OTHER);
     assert_eq!(status_of(&app, &voided).await, "voided");
+}
+
+#[tokio::test]
+async fn the_checkout_page_mounts_bambora_card_fields_and_lists_its_test_cards_in_sandbox_mode_only() {
+    let app = spawn(&[]).await;
+    let res = app.get("/checkout?tee=1").await;
+    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(r#"id="cc-number""#) && !html.contains(r#"id="card_number""#),
+        "Bambora's own fields: {html}"
+    );
+    assert!(html.contains("Test cards") && html.contains(CHALLENGE_3DS2) && !html.contains("4000000000001091"));
+    assert!(csp.contains(&format!("script-src 'self' 'nonce-")) && csp.contains(&app.url), "{csp}");
+
+    // Live (against a sandbox of its own, as a real Bambora account would be): no test cards.
+    let sandbox = common::StandaloneSandbox::spawn().await;
+    let live = TestApp::spawn_with(&[
+        ("PROVIDER_MODE", "live"),
+        ("PAYMENT_PROVIDER", "bambora"),
+        ("SHOP_CURRENCY", "CAD"),
+        ("BAMBORA_BASE_URL", &format!("{}/bambora/v1", sandbox.url)),
+        ("BAMBORA_MERCHANT_ID", "300200578"),
+        ("BAMBORA_API_PASSCODE", "sandbox-passcode"),
+        ("BAMBORA_REPORT_PASSCODE", "sandbox-report-passcode"),
+        ("BAMBORA_CHECKOUT_JS_URL", &format!("{}/bambora/customcheckout/1/customcheckout.js", sandbox.url)),
+    ])
+    .await;
+    let html = live.get("/checkout?tee=1").await.text().await.unwrap();
+    assert!(html.contains(r#"id="cc-number""#), "{html}");
+    assert!(!html.contains("Test cards") && !html.contains(CHALLENGE_3DS2), "no test cards in live mode: {html}");
 }

@@ -110,7 +110,11 @@ pub async fn start_checkout(cart: String) -> Result<CheckoutStart, CheckoutFnErr
     let quote = crate::domain::catalog::quote(&parse_cart(&cart)?, state.settings.shop.currency)
         .map_err(|e| CheckoutFnError::Invalid(vec![FieldError::new("cart", e.to_string())]))?;
     state.limits().start(&client_address(&state)).await.map_err(limited)?;
-    state.checkout().start(quote).await.map_err(map_error)
+    let test_cards = match state.settings.mode {
+        crate::server::config::ProviderMode::Sandbox => crate::server::sandbox::test_cards(state.settings.roles),
+        crate::server::config::ProviderMode::Live => Vec::new(),
+    };
+    state.checkout().start(quote, test_cards).await.map_err(map_error)
 }
 
 #[server(endpoint = "checkout/place", input = Json)]

@@ -9,18 +9,51 @@ use crate::domain::{
 };
 use serde::{Deserialize, Serialize};
 
-/// What the checkout page needs to start: the order summary, the authenticator's browser SDK and its set-up
-/// token, and what prepares the card for the acquirer (a script and its key).
+/// What the checkout page needs to start: the order summary and the browser's part of the checkout.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckoutStart {
     pub checkout_key: String,
     pub quote: Quote,
-    pub sdk_url: String,
-    /// The SDK's set-up token.
-    pub jwt: String,
-    pub card_script_url: String,
-    pub card_key: String,
+    pub plan: BrowserPlan,
     pub pre_auth: bool,
+    /// In sandbox mode only: the configured providers' test cards and what each does.
+    pub test_cards: Vec<TestCard>,
+}
+
+/// What the browser does, whichever providers play which role; the page names no provider.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BrowserPlan {
+    /// The authenticator's browser SDK and its set-up token; none when the acquirer authenticates inside its
+    /// payment (then the bank's page may follow: `NextStep::Redirect`).
+    pub sdk: Option<SdkSetup>,
+    pub card: CardPlan,
+    /// Send the browser's 3-D Secure 2 details with the order.
+    pub browser_data: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SdkSetup {
+    pub url: String,
+    pub jwt: String,
+}
+
+/// How the card is captured so that it never reaches our server.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum CardPlan {
+    /// Our inputs, encrypted in the browser by `script_url` to `key`.
+    Encrypt { script_url: String, key: String },
+    /// Our inputs, encrypted as above for the authenticator, and exchanged for a single-use token at
+    /// `tokenize_url` for the acquirer.
+    EncryptAndTokenize { script_url: String, key: String, tokenize_url: String },
+    /// The acquirer's own card fields (its script's iframes): the card never enters our page.
+    Fields { script_url: String },
+}
+
+/// A card the sandbox answers in a known way.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestCard {
+    pub number: String,
+    pub does: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -6,7 +6,10 @@
 use crate::domain::{
     card::CardBrand,
     catalog::{self, Quote},
-    checkout::{BrowserInfo, CheckoutStart, NextStep, OrderView, PlaceOrder, ThreeDsView},
+    checkout::{
+        BrowserInfo, BrowserPlan, CardPlan, CheckoutStart, NextStep, OrderView, PlaceOrder, SdkSetup, TestCard,
+        ThreeDsView,
+    },
     customer::FieldError,
     money::Money,
     status::PaymentStatus,
@@ -90,22 +93,34 @@ fn decline_sentence(reason: DeclineReason) -> String {
 
 impl Checkout<'_> {
     /// What the page needs to take the card and run the authenticator's part, for a new checkout key.
-    pub async fn start(&self, quote: Quote) -> Result<CheckoutStart, CheckoutError> {
+    pub async fn start(&self, quote: Quote, test_cards: Vec<TestCard>) -> Result<CheckoutStart, CheckoutError> {
         let (authenticator, acquirer) = self.roles()?;
-        let session = match &authenticator {
-            Some(a) => Some(a.browser_session().await.map_err(CheckoutError::Unavailable)?),
-            None => None,
+        let unavailable = CheckoutError::Unavailable;
+        let (sdk, card) = match (&authenticator, acquirer.tokenization()) {
+            // The authenticator reads the card encrypted; an acquirer that takes a token gets one as well.
+            (Some(a), tokenization) => {
+                let session = a.browser_session().await.map_err(unavailable)?;
+                let capture = a.card_capture().await.map_err(unavailable)?;
+                let card = match tokenization {
+                    None => CardPlan::Encrypt { script_url: capture.script_url, key: capture.key },
+                    Some(t) => CardPlan::EncryptAndTokenize {
+                        script_url: capture.script_url,
+                        key: capture.key,
+                        tokenize_url: t.tokenize_url,
+                    },
+                };
+                (Some(SdkSetup { url: session.sdk_url, jwt: session.jwt }), card)
+            }
+            // The acquirer authenticates inside its payment: its own card fields, nothing of ours holds the card.
+            (None, Some(t)) => (None, CardPlan::Fields { script_url: t.fields_url }),
+            (None, None) => return Err(CheckoutError::Conflict("no way to take the card for this acquirer".into())),
         };
-        let capture = acquirer.card_capture().await.map_err(CheckoutError::Unavailable)?;
-        let (sdk_url, jwt) = session.map(|s| (s.sdk_url, s.jwt)).unwrap_or_default();
         Ok(CheckoutStart {
             checkout_key: uuid::Uuid::new_v4().to_string(),
             quote,
-            sdk_url,
-            jwt,
-            card_script_url: capture.script_url,
-            card_key: capture.key,
+            plan: BrowserPlan { sdk, card, browser_data: authenticator.is_none() },
             pre_auth: self.settings.shop.pre_auth,
+            test_cards,
         })
     }
 
@@ -525,7 +540,7 @@ impl Checkout<'_> {
         let request =
             acquirer.prepare_return(&visit, &posted.answer).map_err(|e| CheckoutError::Conflict(e.to_string()))?;
         payments::resend_with(&mut tx, &attempt_id, &request).await?;
-        let kind = match posted.answer {
+        let kind = match &posted.answer {
             BankAnswer::Cres(_) => "cres",
             BankAnswer::PaRes(_) => "pa_res",
         };
@@ -536,8 +551,19 @@ impl Checkout<'_> {
         let (pool, providers, settings) = (self.pool.clone(), self.providers.clone(), self.settings.clone());
         let (order_id, pre_auth) = (order_id.to_owned(), order.capture_mode == CaptureMode::PreAuth);
         let (amount, currency) = (order.amount.minor(), order.amount.currency());
+        let version = match posted.answer {
+            BankAnswer::Cres(_) => "2",
+            BankAnswer::PaRes(_) => "1",
+        };
         let call = tokio::spawn(async move {
-            let answer = acquirer.resume(&request, currency).await;
+            // The authentication it reports followed the bank's challenge, in this protocol version.
+            let answer = acquirer.resume(&request, currency).await.map(|mut t| {
+                if let Some(a) = &mut t.authentication {
+                    a.challenge_required = Some("Y".into());
+                    a.threeds_version = Some(version.into());
+                }
+                t
+            });
             let checkout = Checkout { pool: &pool, providers: &providers, settings: &settings };
             checkout.record_payment(&order_id, &attempt_id, pre_auth, amount, answer, None).await
         });
@@ -757,7 +783,9 @@ impl Checkout<'_> {
             })
             .collect();
         let threeds = payments::latest_threeds(self.pool, order_id).await?.map(|t| ThreeDsView {
-            challenged: t.stage == "challenge",
+            // An authenticator's challenge is a result of its own; an acquirer's is marked on its block.
+            challenged: t.stage == "challenge"
+                || (t.stage == "provider" && t.challenge_required.as_deref() == Some("Y")),
             version: t.threeds_version,
             enrolled: t.enrolled,
             pares_status: t.pares_status,

@@ -56,7 +56,7 @@ impl<'a> Shopper<'a> {
         if status != 200 {
             return Err((status, start));
         }
-        let session = self.sb.setup(start["jwt"].as_str().unwrap()).await.unwrap();
+        let session = self.sb.setup(start["plan"]["sdk"]["jwt"].as_str().unwrap()).await.unwrap();
         let (month, year) = super::verifone::test_card_expiry();
         let encrypted_card = self.sb.encrypt(pan, &month, &year);
         let card = CardNumber::parse(claimed).unwrap();

@@ -14,7 +14,7 @@ pub const CARD_PAYMENT: &str = "/verifone/oidc/api/v2/transactions/card";
 pub async fn order_input(shopper: &Shopper<'_>, pan: &str, cart: &str) -> Value {
     let (status, start) = shopper.call("checkout/start", json!({"cart": cart})).await;
     assert_eq!(status, 200, "{start}");
-    let session = shopper.sb.setup(start["jwt"].as_str().unwrap()).await.unwrap();
+    let session = shopper.sb.setup(start["plan"]["sdk"]["jwt"].as_str().unwrap()).await.unwrap();
     let (month, year) = super::verifone::test_card_expiry();
     let card = CardNumber::parse(pan).unwrap();
     json!({

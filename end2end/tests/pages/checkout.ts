@@ -44,10 +44,20 @@ export class CheckoutPage {
     return this.page.getByRole('button', { name: /^(Pay|Authorize) / });
   }
 
+  /** Types the card into the page's own inputs, or into the acquirer's card fields (iframes) when it has them. */
   async fillCard(card: Card) {
-    await this.page.getByLabel('Card number').fill(card.number);
-    await this.page.getByLabel('Expiry (MM/YY)').fill(card.expiry ?? testExpiry());
-    await this.page.getByLabel('Security code').fill(card.cvv ?? (card.number.startsWith('3') ? '1234' : '123'));
+    const expiry = card.expiry ?? testExpiry();
+    const cvv = card.cvv ?? (card.number.replace(/\D/g, '').startsWith('3') ? '1234' : '123');
+    if (await this.page.locator('#cc-number').count()) {
+      const field = (id: string) => this.page.frameLocator(`#${id} iframe`).locator('input').first();
+      await field('cc-number').pressSequentially(card.number.replace(/\D/g, ''), { delay: 5 });
+      await field('cc-expiry').pressSequentially(expiry.replace(/\D/g, ''), { delay: 5 });
+      await field('cc-cvv').pressSequentially(cvv, { delay: 5 });
+    } else {
+      await this.page.getByLabel('Card number').fill(card.number);
+      await this.page.getByLabel('Expiry (MM/YY)').fill(expiry);
+      await this.page.getByLabel('Security code').fill(cvv);
+    }
     await this.page.getByLabel('Name on card').fill(card.holder ?? 'Ada Lovelace');
   }
 
@@ -120,7 +130,8 @@ export class ReceiptPage {
 /** The order as SQLite holds it (the app's database of this run). */
 export function storedOrder(id: string, database = process.env.E2E_DATABASE!): Record<string, string> {
   const sql = `SELECT status, amount_minor, currency, card_brand, card_bin6, card_last4, liability_shifted,
-    captured_minor, capture_mode FROM orders WHERE id = '${id.replace(/[^0-9a-f-]/g, '')}'`;
+    captured_minor, refunded_minor, capture_mode, provider, authenticator FROM orders
+    WHERE id = '${id.replace(/[^0-9a-f-]/g, '')}'`;
   const out = execFileSync('sqlite3', ['-json', database, sql]).toString();
   return (JSON.parse(out || '[]')[0] ?? {}) as Record<string, string>;
 }

@@ -303,10 +303,18 @@ pub enum CardForm {
     Token,
 }
 
-/// What the browser loads to prepare the card for the acquirer, so the card never reaches us.
+/// What the browser loads to encrypt the card for a provider, so the card never reaches us.
 pub struct CardCapture {
     pub script_url: String,
     pub key: String,
+}
+
+/// Where the browser exchanges the card for an acquirer's single-use token.
+pub struct Tokenization {
+    /// The acquirer's card fields (a script whose iframes hold the card).
+    pub fields_url: String,
+    /// The endpoint a page that holds the card itself posts it to.
+    pub tokenize_url: String,
 }
 
 /// The configured provider clients (in live mode, those playing a role only); an order's roles are found
@@ -394,6 +402,13 @@ impl Authenticator {
         }
     }
 
+    /// How the browser encrypts the card the authenticator reads.
+    pub async fn card_capture(&self) -> Result<CardCapture, ProviderError> {
+        match self {
+            Authenticator::Verifone(c) => c.card_capture().await,
+        }
+    }
+
     pub async fn authenticate(&self, request: &AuthRequest<'_>) -> Result<Authentication, ProviderError> {
         match self {
             Authenticator::Verifone(c) => c.authenticate(request).await,
@@ -444,10 +459,19 @@ impl Acquirer {
         }
     }
 
+    /// How the browser encrypts the card, for an acquirer that takes it encrypted.
     pub async fn card_capture(&self) -> Result<CardCapture, ProviderError> {
         match self {
             Acquirer::Verifone(c) => c.card_capture().await,
-            Acquirer::Bambora(c) => Ok(c.card_capture()),
+            Acquirer::Bambora(_) => Err(ProviderError::Malformed("Bambora takes tokens, not encrypted cards".into())),
+        }
+    }
+
+    /// How the browser tokenizes the card, for an acquirer that takes a token.
+    pub fn tokenization(&self) -> Option<Tokenization> {
+        match self {
+            Acquirer::Verifone(_) => None,
+            Acquirer::Bambora(c) => Some(c.tokenization()),
         }
     }
 

@@ -12,7 +12,10 @@ pub mod faults;
 pub mod jwt;
 pub mod notifications;
 pub mod scenarios;
+mod test_cards;
 pub mod threeds;
+
+pub use test_cards::test_cards;
 
 use crate::server::config::sandbox_defaults;
 use axum::{Router, middleware};

@@ -7,11 +7,11 @@ use crate::api::checkout::{CheckoutFnError, complete_challenge, place_order, sta
 use crate::domain::{
     card::{CardBrand, CardNumber, CardSummary, Cvv, Expiry},
     catalog::{CartLine, PRODUCTS, cart_to_string},
-    checkout::{CheckoutStart, NextStep, PlaceOrderInput},
+    checkout::{BrowserPlan, CardPlan, CheckoutStart, NextStep, PlaceOrderInput, TestCard},
     customer::{BillingDetails, FieldError},
 };
 use crate::ui::{bridge, hydrated};
-use leptos::either::EitherOf3;
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::{Script, Title};
@@ -66,7 +66,7 @@ pub fn CheckoutPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Preparing your checkout…"</p> }>
             {move || Suspend::new(async move {
                 match start.await {
-                    Some(Ok(s)) => EitherOf3::A(view! { <CheckoutForm start=s cart=cart()/> }),
+                    Some(Ok(s)) => EitherOf3::A(view! { <TestCards cards=s.test_cards.clone()/> <CheckoutForm start=s cart=cart()/> }),
                     None | Some(Err(CheckoutFnError::Invalid(_))) => EitherOf3::B(view! {
                         <p>"Your cart is empty."</p>
                         <p><a href="/shop">"Choose something in the shop"</a></p>
@@ -76,6 +76,26 @@ pub fn CheckoutPage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// In sandbox mode, the configured providers' test cards, folded: what a provider's test mode would show.
+/// Server HTML only; in live mode the list is empty and nothing is rendered.
+#[component]
+fn TestCards(cards: Vec<TestCard>) -> impl IntoView {
+    (!cards.is_empty()).then(|| {
+        view! {
+            <details class="test-cards">
+                <summary>"Test cards (sandbox: no real money moves)"</summary>
+                <p>"Any future expiry date and any security code."</p>
+                <table>
+                    <thead><tr><th scope="col">"Card number"</th><th scope="col">"What it does"</th></tr></thead>
+                    <tbody>
+                        {cards.into_iter().map(|c| view! { <tr><td><code>{c.number}</code></td><td>{c.does}</td></tr> }).collect_view()}
+                    </tbody>
+                </table>
+            </details>
+        }
+    })
 }
 
 /// Groups the digits as printed on the card: 4-6-5 for Amex, blocks of four otherwise.
@@ -103,7 +123,8 @@ fn digits(s: &str) -> String {
 }
 
 /// The only island of the app: the one part of any page that runs in the browser. Its props travel in the
-/// HTML (`data-props`), so they are serializable; the rest of the checkout page is server HTML.
+/// HTML (`data-props`), so they are serializable; the rest of the checkout page is server HTML. It follows the
+/// start's browser plan and names no provider.
 #[island]
 fn CheckoutForm(start: CheckoutStart, cart: String) -> impl IntoView {
     let field = || RwSignal::new(String::new());
@@ -113,28 +134,37 @@ fn CheckoutForm(start: CheckoutStart, cart: String) -> impl IntoView {
     let errors = RwSignal::new(HashMap::<String, String>::new());
     let message = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let session = RwSignal::new(None::<String>);
-    let challenge_open = RwSignal::new(false);
+    // The authenticator's SDK session, or the acquirer's fields mounted: the page can take the card.
+    let ready = RwSignal::new(None::<String>);
+    let modal = RwSignal::new(Modal::Closed);
     let brand = Memo::new(move |_| CardBrand::from_prefix(&digits(&card_number.get())));
+    let plan = start.plan.clone();
+    let own_fields = matches!(plan.card, CardPlan::Fields { .. });
     // Effects run once the island has hydrated: the page is live (see `ui::hydrated`).
     Effect::new(|_| hydrated::mark());
 
-    // Cardinal setup with the JWT, once the page is live in the browser.
-    let (jwt, songbird_url) = (start.jwt.clone(), start.sdk_url.clone());
+    // The authenticator's SDK, or the acquirer's card fields, once the page is live in the browser.
+    let setup = plan.clone();
     Effect::new(move |_| {
-        let (jwt, songbird_url) = (jwt.clone(), songbird_url.clone());
+        let setup = setup.clone();
         spawn_local(async move {
-            match bridge::setup(&songbird_url, &jwt).await {
-                Ok(id) => session.set(Some(id)),
-                Err(e) => message.set(Some(format!("3-D Secure could not start ({e}). Reload the page to try again."))),
+            let answer = match (&setup.sdk, &setup.card) {
+                (Some(sdk), _) => bridge::setup(&sdk.url, &sdk.jwt).await,
+                (None, CardPlan::Fields { script_url }) => bridge::fields(script_url).await,
+                (None, _) => Ok(String::new()),
+            };
+            match answer {
+                Ok(session) => ready.set(Some(session)),
+                Err(e) => message.set(Some(format!("The payment form could not start ({e}). Reload the page."))),
             }
         });
     });
     // BIN detection: the first nine digits, again whenever they change.
     let last_bin = StoredValue::new(String::new());
+    let detects_bin = plan.sdk.is_some();
     Effect::new(move |_| {
         let d = digits(&card_number.get());
-        if d.len() >= 9 && session.get().is_some() && d[..9] != last_bin.get_value() {
+        if detects_bin && d.len() >= 9 && ready.get().is_some() && d[..9] != last_bin.get_value() {
             last_bin.set_value(d[..9].to_owned());
             let bin = d[..9].to_owned();
             spawn_local(async move {
@@ -143,8 +173,6 @@ fn CheckoutForm(start: CheckoutStart, cart: String) -> impl IntoView {
         }
     });
 
-    let key = start.card_key.clone();
-    let verifone_url = start.card_script_url.clone();
     let checkout_key = start.checkout_key.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -160,62 +188,47 @@ fn CheckoutForm(start: CheckoutStart, cart: String) -> impl IntoView {
             email: email.get_untracked(),
         };
         let mut found: Vec<FieldError> = Vec::new();
-        let card = CardNumber::parse(&card_number.get_untracked());
-        if let Err(e) = &card {
-            found.push(FieldError::new("card_number", e.to_string()));
-        }
-        let exp = Expiry::parse(&expiry.get_untracked(), bridge::today());
-        if let Err(e) = &exp {
-            found.push(FieldError::new("expiry", e.to_string()));
-        }
-        if let Ok(c) = &card {
-            if let Err(e) = Cvv::parse(&cvv.get_untracked(), c.brand()) {
-                found.push(FieldError::new("cvv", format!("{e} ({} digits)", c.brand().cvv_len())));
-            }
-        }
+        // The acquirer's own fields check themselves; ours are checked here and again on the server.
+        let typed = (!own_fields).then(|| typed_card(&card_number, &expiry, &cvv, &mut found));
         if holder.get_untracked().trim().is_empty() {
             found.push(FieldError::new("holder", "enter the name on the card"));
         }
-        let billing = match billing.validated() {
-            Ok(b) => Some(b),
-            Err(e) => {
-                found.extend(e);
-                None
-            }
-        };
+        let billing = billing.validated().map_err(|e| found.extend(e)).ok();
         errors.set(found.iter().map(|e| (e.field.clone(), e.message.clone())).collect());
-        let (Ok(card), Ok(exp), Some(billing), true) = (card, exp, billing, found.is_empty()) else {
+        let (Some(billing), true) = (billing, found.is_empty()) else {
             message.set(Some("Please correct the highlighted fields.".into()));
             return;
         };
-        let Some(session_id) = session.get_untracked() else {
-            message.set(Some("3-D Secure is still starting; try again in a moment.".into()));
+        let Some(session_id) = ready.get_untracked() else {
+            message.set(Some("The payment form is still starting; try again in a moment.".into()));
             return;
         };
         busy.set(true);
         message.set(Some("Securing your card details…".into()));
-        let plain = serde_json::to_string(&PlainCard {
-            card_number: card.expose(),
-            expiry_month: format!("{:02}", exp.month()),
-            expiry_year: exp.year().to_string(),
-            cvv: cvv.get_untracked().trim().to_owned(),
-            cardholder_name: holder.get_untracked().trim().to_owned(),
-        })
-        .unwrap_or_default();
         let input = PlaceOrderInput {
             checkout_key: checkout_key.clone(),
             cart: cart.clone(),
             billing,
-            card: CardSummary::of(&card, exp),
+            card: CardSummary {
+                brand: CardBrand::Visa,
+                bin6: None,
+                last4: String::new(),
+                expiry_month: 0,
+                expiry_year: 0,
+            },
             session_id,
             encrypted_card: String::new(),
             card_token: None,
             browser: None,
         };
-        let (key, verifone_url) = (key.clone(), verifone_url.clone());
+        let (plan, holder) = (plan.clone(), holder.get_untracked().trim().to_owned());
         spawn_local(async move {
-            let outcome = pay(input, &plain, &verifone_url, &key, challenge_open, message).await;
-            match outcome {
+            let outcome = async {
+                let input = prepare(input, &plan, typed.flatten(), &holder).await?;
+                message.set(Some("Checking with your bank…".into()));
+                pay(input, modal, message).await
+            };
+            match outcome.await {
                 Ok(order_id) => {
                     message.set(Some("Done. Showing your receipt…".into()));
                     let _ = window().location().set_href(&format!("/checkout/{order_id}"));
@@ -237,6 +250,48 @@ fn CheckoutForm(start: CheckoutStart, cart: String) -> impl IntoView {
     let quote = start.quote.clone();
     let total = quote.total.to_string();
     let pay_label = if start.pre_auth { format!("Authorize {total}") } else { format!("Pay {total}") };
+    let brand_shown = move || brand.get().map(|b| b.display_name()).unwrap_or("");
+    let card_inputs = if own_fields {
+        // The acquirer's iframes hold the card: its number, expiry and code never enter this page.
+        Either::Left(view! {
+            <div class="field">
+                <span class="label" id="cc-number-label">"Card number"</span>
+                <div id="cc-number" class="provider-field" aria-labelledby="cc-number-label"></div>
+                <span id="card-brand" class="card-brand" aria-live="polite"></span>
+            </div>
+            <div class="row">
+                <div class="field">
+                    <span class="label" id="cc-expiry-label">"Expiry (MM/YY)"</span>
+                    <div id="cc-expiry" class="provider-field" aria-labelledby="cc-expiry-label"></div>
+                </div>
+                <div class="field">
+                    <span class="label" id="cc-cvv-label">"Security code"</span>
+                    <div id="cc-cvv" class="provider-field" aria-labelledby="cc-cvv-label"></div>
+                </div>
+            </div>
+        })
+    } else {
+        Either::Right(view! {
+            {labelled("Card number", "card_number", error_of("card_number"), view! {
+                <input id="card_number" inputmode="numeric" autocomplete="cc-number" maxlength="23"
+                    aria-describedby="card_number-error card-brand"
+                    prop:value=move || card_number.get()
+                    on:input=move |ev| {
+                        let d = digits(&event_target_value(&ev));
+                        card_number.set(format_card(&d[..d.len().min(19)]));
+                    }/>
+                <span id="card-brand" class="card-brand" aria-live="polite">{brand_shown}</span>
+            })}
+            <div class="row">
+                {labelled("Expiry (MM/YY)", "expiry", error_of("expiry"), view! {
+                    <input id="expiry" inputmode="numeric" autocomplete="cc-exp" placeholder="MM/YY" maxlength="7" bind:value=expiry/>
+                })}
+                {labelled("Security code", "cvv", error_of("cvv"), view! {
+                    <input id="cvv" inputmode="numeric" autocomplete="cc-csc" maxlength="4" bind:value=cvv/>
+                })}
+            </div>
+        })
+    };
     view! {
         <div class="checkout">
             <section class="summary" aria-labelledby="summary-title">
@@ -251,24 +306,7 @@ fn CheckoutForm(start: CheckoutStart, cart: String) -> impl IntoView {
             <form class="pay-form" on:submit=submit novalidate>
                 <fieldset>
                     <legend>"Card"</legend>
-                    {labelled("Card number", "card_number", error_of("card_number"), view! {
-                        <input id="card_number" inputmode="numeric" autocomplete="cc-number" maxlength="23"
-                            aria-describedby="card_number-error card-brand"
-                            prop:value=move || card_number.get()
-                            on:input=move |ev| {
-                                let d = digits(&event_target_value(&ev));
-                                card_number.set(format_card(&d[..d.len().min(19)]));
-                            }/>
-                        <span id="card-brand" class="card-brand" aria-live="polite">{move || brand.get().map(|b| b.display_name()).unwrap_or("")}</span>
-                    })}
-                    <div class="row">
-                        {labelled("Expiry (MM/YY)", "expiry", error_of("expiry"), view! {
-                            <input id="expiry" inputmode="numeric" autocomplete="cc-exp" placeholder="MM/YY" maxlength="7" bind:value=expiry/>
-                        })}
-                        {labelled("Security code", "cvv", error_of("cvv"), view! {
-                            <input id="cvv" inputmode="numeric" autocomplete="cc-csc" maxlength="4" bind:value=cvv/>
-                        })}
-                    </div>
+                    {card_inputs}
                     {labelled("Name on card", "holder", error_of("holder"), view! {
                         <input id="holder" autocomplete="cc-name" bind:value=holder/>
                     })}
@@ -301,19 +339,52 @@ fn CheckoutForm(start: CheckoutStart, cart: String) -> impl IntoView {
                     })}
                 </fieldset>
                 <p class="status" role="status" aria-live="polite">{move || message.get()}</p>
-                <button type="submit" class="pay" disabled=move || busy.get() || session.get().is_none()>
+                <button type="submit" class="pay" disabled=move || busy.get() || ready.get().is_none()>
                     {move || if busy.get() { "Processing…".to_owned() } else { pay_label.clone() }}
                 </button>
             </form>
         </div>
-        <div class="modal-backdrop" hidden=move || !challenge_open.get()>
+        <div class="modal-backdrop" hidden=move || modal.get() == Modal::Closed>
             <div class="modal" role="dialog" aria-modal="true" aria-labelledby="challenge-title">
                 <h2 id="challenge-title">"Confirm the payment with your bank"</h2>
                 <p>"Your bank asks you to confirm this payment. Keep this page open."</p>
                 <div id="challenge-host"></div>
+                {move || match modal.get() {
+                    // Should the bank's page not show in the frame, it opens in this window instead.
+                    Modal::Bank(url) => Some(view! { <p class="fallback"><a href=url>"Open your bank's page in this window"</a></p> }),
+                    _ => None,
+                }}
             </div>
         </div>
     }
+}
+
+/// What the modal shows: nothing, the authenticator's challenge, or the bank's page (our page at this URL).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Modal {
+    Closed,
+    Challenge,
+    Bank(String),
+}
+
+/// The card as typed into our own inputs, checked; its errors are added to `found`.
+fn typed_card(
+    number: &RwSignal<String>,
+    expiry: &RwSignal<String>,
+    cvv: &RwSignal<String>,
+    found: &mut Vec<FieldError>,
+) -> Option<(CardNumber, Expiry, String)> {
+    let card = CardNumber::parse(&number.get_untracked())
+        .map_err(|e| found.push(FieldError::new("card_number", e.to_string())));
+    let exp = Expiry::parse(&expiry.get_untracked(), bridge::today())
+        .map_err(|e| found.push(FieldError::new("expiry", e.to_string())));
+    let cvv = cvv.get_untracked().trim().to_owned();
+    if let Ok(c) = &card
+        && let Err(e) = Cvv::parse(&cvv, c.brand())
+    {
+        found.push(FieldError::new("cvv", format!("{e} ({} digits)", c.brand().cvv_len())));
+    }
+    Some((card.ok()?, exp.ok()?, cvv))
 }
 
 /// What verifone.js encrypts (it adds `captureTime`). Lives only in the browser.
@@ -323,8 +394,84 @@ struct PlainCard<'a> {
     card_number: &'a str,
     expiry_month: String,
     expiry_year: String,
-    cvv: String,
-    cardholder_name: String,
+    cvv: &'a str,
+    cardholder_name: &'a str,
+}
+
+/// What an acquirer's tokenization endpoint takes (two-digit month and year). Lives only in the browser.
+#[derive(serde::Serialize)]
+struct TokenCard<'a> {
+    number: &'a str,
+    expiry_month: String,
+    expiry_year: String,
+    cvd: &'a str,
+}
+
+/// What the acquirer's own fields tokenized.
+#[derive(serde::Deserialize)]
+struct FieldsToken {
+    token: String,
+    last4: String,
+    expiry_month: String,
+    expiry_year: String,
+    brand: String,
+}
+
+/// Prepares the card as the plan says (encrypted, tokenized, or both) and reads the browser if asked.
+async fn prepare(
+    mut input: PlaceOrderInput,
+    plan: &BrowserPlan,
+    typed: Option<(CardNumber, Expiry, String)>,
+    holder: &str,
+) -> Result<PlaceOrderInput, CheckoutFnError> {
+    let failed = |e: String| CheckoutFnError::Conflict(format!("Your card could not be secured ({e}). Try again."));
+    match (&plan.card, typed) {
+        (CardPlan::Fields { .. }, _) => {
+            let t: FieldsToken =
+                serde_json::from_str(&bridge::tokenize().await.map_err(failed)?).map_err(|e| failed(e.to_string()))?;
+            let brand = CardBrand::parse(&t.brand).ok_or_else(|| failed("this card brand is not accepted".into()))?;
+            let number = |s: &str| s.parse().map_err(|_| failed("its expiry could not be read".into()));
+            input.card = CardSummary {
+                brand,
+                bin6: None,
+                last4: t.last4,
+                expiry_month: number(&t.expiry_month)?,
+                expiry_year: 2000 + number(&t.expiry_year)? as u16,
+            };
+            input.card_token = Some(t.token);
+        }
+        (
+            CardPlan::Encrypt { script_url, key } | CardPlan::EncryptAndTokenize { script_url, key, .. },
+            Some((card, exp, cvv)),
+        ) => {
+            let plain = PlainCard {
+                card_number: card.expose(),
+                expiry_month: format!("{:02}", exp.month()),
+                expiry_year: exp.year().to_string(),
+                cvv: &cvv,
+                cardholder_name: holder,
+            };
+            let plain = serde_json::to_string(&plain).unwrap_or_default();
+            input.encrypted_card = bridge::encrypt(script_url, &plain, key).await.map_err(failed)?;
+            if let CardPlan::EncryptAndTokenize { tokenize_url, .. } = &plan.card {
+                let token = TokenCard {
+                    number: card.expose(),
+                    expiry_month: format!("{:02}", exp.month()),
+                    expiry_year: format!("{:02}", exp.year() % 100),
+                    cvd: &cvv,
+                };
+                let token = serde_json::to_string(&token).unwrap_or_default();
+                input.card_token = Some(bridge::tokenize_card(tokenize_url, &token).await.map_err(failed)?);
+            }
+            input.card = CardSummary::of(&card, exp);
+        }
+        (_, None) => return Err(CheckoutFnError::Invalid(Vec::new())),
+    }
+    if plan.browser_data {
+        let info = bridge::browser_info().await.map_err(failed)?;
+        input.browser = Some(serde_json::from_str(&info).map_err(|e| failed(e.to_string()))?);
+    }
+    Ok(input)
 }
 
 /// The part of `payments.validated` the server needs: the JWT it has the 3DS service verify.
@@ -333,28 +480,23 @@ struct Validated {
     jwt: String,
 }
 
-/// Encrypt, place the order, run the challenge if the bank asks for one; the order id when done.
+/// Places the order and does what the server says next (the authenticator's challenge, or the bank's page);
+/// the order id when done.
 async fn pay(
-    mut input: PlaceOrderInput,
-    plain_card: &str,
-    verifone_url: &str,
-    key: &str,
-    challenge_open: RwSignal<bool>,
+    input: PlaceOrderInput,
+    modal: RwSignal<Modal>,
     message: RwSignal<Option<String>>,
 ) -> Result<String, CheckoutFnError> {
-    input.encrypted_card = bridge::encrypt(verifone_url, plain_card, key).await.map_err(|e| {
-        CheckoutFnError::Conflict(format!("Your card could not be encrypted ({e}). Reload the page and try again."))
-    })?;
-    message.set(Some("Checking with your bank…".into()));
+    let bank_failed = |e: String| CheckoutFnError::Conflict(format!("The bank's page failed ({e})."));
     match place_order(input).await? {
         NextStep::Done { order_id } => Ok(order_id),
         NextStep::Challenge { order_id, acs_url, payload, transaction_id } => {
-            challenge_open.set(true);
+            modal.set(Modal::Challenge);
             message.set(Some("Waiting for your bank's confirmation…".into()));
             let result = bridge::challenge(&acs_url, &payload, &transaction_id).await;
-            challenge_open.set(false);
-            let result = result.map_err(|e| CheckoutFnError::Conflict(format!("The bank's page failed ({e}).")))?;
-            let jwt = serde_json::from_str::<Validated>(&result).map(|v| v.jwt).unwrap_or_default();
+            modal.set(Modal::Closed);
+            let jwt =
+                serde_json::from_str::<Validated>(&result.map_err(bank_failed)?).map(|v| v.jwt).unwrap_or_default();
             message.set(Some("Finishing your payment…".into()));
             match complete_challenge(order_id.clone(), jwt).await? {
                 NextStep::Done { order_id }
@@ -362,8 +504,13 @@ async fn pay(
                 | NextStep::Redirect { order_id, .. } => Ok(order_id),
             }
         }
-        // The Verifone page never meets the bank's redirect: that acquirer authenticates through its SDK.
-        NextStep::Redirect { order_id, .. } => Ok(order_id),
+        // The bank sends the frame back to our result page: the order has moved on by then.
+        NextStep::Redirect { order_id, url } => {
+            modal.set(Modal::Bank(url.clone()));
+            message.set(Some("Waiting for your bank's confirmation…".into()));
+            bridge::bank(&url).await.map_err(bank_failed)?;
+            Ok(order_id)
+        }
     }
 }
 

@@ -61,7 +61,8 @@ fn Receipt(order: OrderView) -> impl IntoView {
             _ => "No answer",
         };
         let how = if t.challenged { "with a challenge" } else { "without a challenge" };
-        format!("{outcome} {how} (3DS {}, ECI {})", t.version.unwrap_or_default(), t.eci.unwrap_or_else(|| "–".into()))
+        let version = t.version.map(|v| format!("3DS {v}, ")).unwrap_or_default();
+        format!("{outcome} {how} ({version}ECI {})", t.eci.unwrap_or_else(|| "–".into()))
     });
     view! {
         <Title text=title/>

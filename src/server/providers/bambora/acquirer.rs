@@ -14,7 +14,7 @@ use crate::domain::{
 };
 use crate::server::db::payments::ThreeDsRow;
 use crate::server::providers::{
-    BankAnswer, BankVisit, CardCapture, DeclineReason, PaymentOrder, PreparedPayment, Proof, ProviderError, Step, Txn,
+    BankAnswer, BankVisit, DeclineReason, PaymentOrder, PreparedPayment, Proof, ProviderError, Step, Tokenization, Txn,
     TxnOutcome,
 };
 use serde::{Deserialize, Serialize};
@@ -28,9 +28,14 @@ const RESOLVER_CALLS: i64 = 3;
 const PAYMENT_KINDS: [&str; 2] = ["P", "PA"];
 
 impl BamboraClient {
-    pub fn card_capture(&self) -> CardCapture {
-        // Custom Checkout needs no key of ours: the merchant's account is known to its tokenization endpoint.
-        CardCapture { script_url: self.settings.checkout_js_url.clone(), key: String::new() }
+    /// Custom Checkout's fields, or the tokenization endpoint they call (`{api}/scripts/tokenization/tokens`,
+    /// beside the Payment API's `/v1`); neither needs a key of ours.
+    pub fn tokenization(&self) -> Tokenization {
+        let api = self.settings.base_url.trim_end_matches('/').trim_end_matches("/v1");
+        Tokenization {
+            fields_url: self.settings.checkout_js_url.clone(),
+            tokenize_url: format!("{api}/scripts/tokenization/tokens"),
+        }
     }
 
     /// The payment as it will be sent, by its single-use token: with a proof, as "your own process"; asked to
