@@ -6,7 +6,7 @@
 use crate::api::checkout::{CheckoutFnError, complete_challenge, place_order, start_checkout};
 use crate::domain::{
     card::{CardBrand, CardNumber, CardSummary, Cvv, Expiry},
-    catalog::{CartLine, PRODUCTS, cart_to_string},
+    catalog::{CartLine, PRODUCTS, Quote, cart_to_string},
     checkout::{BrowserPlan, CardPlan, CheckoutStart, NextStep, PlaceOrderInput, TestCard},
     customer::{BillingDetails, FieldError},
 };
@@ -66,7 +66,13 @@ pub fn CheckoutPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Preparing your checkout…"</p> }>
             {move || Suspend::new(async move {
                 match start.await {
-                    Some(Ok(s)) => EitherOf3::A(view! { <TestCards cards=s.test_cards.clone()/> <CheckoutForm start=s cart=cart()/> }),
+                    Some(Ok(s)) => EitherOf3::A(view! {
+                        <TestCards cards=s.test_cards.clone()/>
+                        <div class="checkout">
+                            <OrderSummary quote=s.quote.clone()/>
+                            <CheckoutForm plan=s.plan.clone() checkout_key=s.checkout_key.clone() pay_label=pay_label(&s) cart=cart()/>
+                        </div>
+                    }),
                     None | Some(Err(CheckoutFnError::Invalid(_))) => EitherOf3::B(view! {
                         <p>"Your cart is empty."</p>
                         <p><a href="/shop">"Choose something in the shop"</a></p>
@@ -75,6 +81,28 @@ pub fn CheckoutPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// "Pay CAD 24.00", or "Authorize …" when the payment is only held.
+fn pay_label(start: &CheckoutStart) -> String {
+    let verb = if start.pre_auth { "Authorize" } else { "Pay" };
+    format!("{verb} {}", start.quote.total)
+}
+
+/// What the shopper buys, as the server priced it (server HTML).
+#[component]
+fn OrderSummary(quote: Quote) -> impl IntoView {
+    view! {
+        <section class="summary" aria-labelledby="summary-title">
+            <h2 id="summary-title">"Your order"</h2>
+            <ul>
+                {quote.lines.into_iter().map(|l| view! {
+                    <li><span>{format!("{} × {}", l.quantity, l.name)}</span><span>{l.total.to_string()}</span></li>
+                }).collect_view()}
+            </ul>
+            <p class="total"><span>"Total"</span><strong data-testid="total">{quote.total.to_string()}</strong></p>
+        </section>
     }
 }
 
@@ -123,10 +151,10 @@ fn digits(s: &str) -> String {
 }
 
 /// The only island of the app: the one part of any page that runs in the browser. Its props travel in the
-/// HTML (`data-props`), so they are serializable; the rest of the checkout page is server HTML. It follows the
-/// start's browser plan and names no provider.
+/// HTML (`data-props`), so they are serializable and few (the summary around it is server HTML). It follows
+/// the start's browser plan and names no provider.
 #[island]
-fn CheckoutForm(start: CheckoutStart, cart: String) -> impl IntoView {
+fn CheckoutForm(plan: BrowserPlan, checkout_key: String, pay_label: String, cart: String) -> impl IntoView {
     let field = || RwSignal::new(String::new());
     let (card_number, expiry, cvv, holder) = (field(), field(), field(), field());
     let (first_name, last_name, address, city, email) = (field(), field(), field(), field(), field());
@@ -138,7 +166,6 @@ fn CheckoutForm(start: CheckoutStart, cart: String) -> impl IntoView {
     let ready = RwSignal::new(None::<String>);
     let modal = RwSignal::new(Modal::Closed);
     let brand = Memo::new(move |_| CardBrand::from_prefix(&digits(&card_number.get())));
-    let plan = start.plan.clone();
     let own_fields = matches!(plan.card, CardPlan::Fields { .. });
     // Effects run once the island has hydrated: the page is live (see `ui::hydrated`).
     Effect::new(|_| hydrated::mark());
@@ -173,7 +200,6 @@ fn CheckoutForm(start: CheckoutStart, cart: String) -> impl IntoView {
         }
     });
 
-    let checkout_key = start.checkout_key.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -247,9 +273,6 @@ fn CheckoutForm(start: CheckoutStart, cart: String) -> impl IntoView {
     };
 
     let error_of = move |name: &'static str| Signal::derive(move || errors.with(|e| e.get(name).cloned()));
-    let quote = start.quote.clone();
-    let total = quote.total.to_string();
-    let pay_label = if start.pre_auth { format!("Authorize {total}") } else { format!("Pay {total}") };
     let brand_shown = move || brand.get().map(|b| b.display_name()).unwrap_or("");
     let card_inputs = if own_fields {
         // The acquirer's iframes hold the card: its number, expiry and code never enter this page.
@@ -293,57 +316,46 @@ fn CheckoutForm(start: CheckoutStart, cart: String) -> impl IntoView {
         })
     };
     view! {
-        <div class="checkout">
-            <section class="summary" aria-labelledby="summary-title">
-                <h2 id="summary-title">"Your order"</h2>
-                <ul>
-                    {quote.lines.into_iter().map(|l| view! {
-                        <li><span>{format!("{} × {}", l.quantity, l.name)}</span><span>{l.total.to_string()}</span></li>
-                    }).collect_view()}
-                </ul>
-                <p class="total"><span>"Total"</span><strong data-testid="total">{total.clone()}</strong></p>
-            </section>
-            <form class="pay-form" on:submit=submit novalidate>
-                <fieldset>
-                    <legend>"Card"</legend>
-                    {card_inputs}
-                    {labelled("Name on card", "holder", error_of("holder"), view! {
-                        <input id="holder" autocomplete="cc-name" bind:value=holder/>
+        <form class="pay-form" on:submit=submit novalidate>
+            <fieldset>
+                <legend>"Card"</legend>
+                {card_inputs}
+                {labelled("Name on card", "holder", error_of("holder"), view! {
+                    <input id="holder" autocomplete="cc-name" bind:value=holder/>
+                })}
+            </fieldset>
+            <fieldset>
+                <legend>"Billing"</legend>
+                <div class="row">
+                    {labelled("First name", "first_name", error_of("first_name"), view! {
+                        <input id="first_name" name="first_name" autocomplete="given-name" bind:value=first_name/>
                     })}
-                </fieldset>
-                <fieldset>
-                    <legend>"Billing"</legend>
-                    <div class="row">
-                        {labelled("First name", "first_name", error_of("first_name"), view! {
-                            <input id="first_name" name="first_name" autocomplete="given-name" bind:value=first_name/>
-                        })}
-                        {labelled("Last name", "last_name", error_of("last_name"), view! {
-                            <input id="last_name" name="last_name" autocomplete="family-name" bind:value=last_name/>
-                        })}
-                    </div>
-                    {labelled("Address", "address_1", error_of("address_1"), view! {
-                        <input id="address_1" name="address_1" autocomplete="address-line1" bind:value=address/>
+                    {labelled("Last name", "last_name", error_of("last_name"), view! {
+                        <input id="last_name" name="last_name" autocomplete="family-name" bind:value=last_name/>
                     })}
-                    <div class="row">
-                        {labelled("City", "city", error_of("city"), view! {
-                            <input id="city" name="city" autocomplete="address-level2" bind:value=city/>
-                        })}
-                        {labelled("Country", "country", error_of("country"), view! {
-                            <select id="country" name="country" autocomplete="country" bind:value=country>
-                                {COUNTRIES.iter().map(|(code, name)| view! { <option value=*code>{*name}</option> }).collect_view()}
-                            </select>
-                        })}
-                    </div>
-                    {labelled("Email", "email", error_of("email"), view! {
-                        <input id="email" name="email" type="email" autocomplete="email" bind:value=email/>
+                </div>
+                {labelled("Address", "address_1", error_of("address_1"), view! {
+                    <input id="address_1" name="address_1" autocomplete="address-line1" bind:value=address/>
+                })}
+                <div class="row">
+                    {labelled("City", "city", error_of("city"), view! {
+                        <input id="city" name="city" autocomplete="address-level2" bind:value=city/>
                     })}
-                </fieldset>
-                <p class="status" role="status" aria-live="polite">{move || message.get()}</p>
-                <button type="submit" class="pay" disabled=move || busy.get() || ready.get().is_none()>
-                    {move || if busy.get() { "Processing…".to_owned() } else { pay_label.clone() }}
-                </button>
-            </form>
-        </div>
+                    {labelled("Country", "country", error_of("country"), view! {
+                        <select id="country" name="country" autocomplete="country" bind:value=country>
+                            {COUNTRIES.iter().map(|(code, name)| view! { <option value=*code>{*name}</option> }).collect_view()}
+                        </select>
+                    })}
+                </div>
+                {labelled("Email", "email", error_of("email"), view! {
+                    <input id="email" name="email" type="email" autocomplete="email" bind:value=email/>
+                })}
+            </fieldset>
+            <p class="status" role="status" aria-live="polite">{move || message.get()}</p>
+            <button type="submit" class="pay" disabled=move || busy.get() || ready.get().is_none()>
+                {move || if busy.get() { "Processing…".to_owned() } else { pay_label.clone() }}
+            </button>
+        </form>
         <div class="modal-backdrop" hidden=move || modal.get() == Modal::Closed>
             <div class="modal" role="dialog" aria-modal="true" aria-labelledby="challenge-title">
                 <h2 id="challenge-title">"Confirm the payment with your bank"</h2>
