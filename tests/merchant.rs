@@ -10,10 +10,12 @@ use card_checkout::server::{
 };
 use common::{
     TestApp,
+    bambora::Bambora,
     checkout::{Shopper, order_id},
     event_kinds, eventually,
-    merchant::{EMAIL, MerchantBrowser, PASSWORD, USER, next_link, order_links},
+    merchant::{EMAIL, MerchantBrowser, PASSWORD, USER, next_link, order_links, threeds_answers, timeline_lines},
     order_row,
+    resilience::order_input,
 };
 use reqwest::StatusCode;
 use serde_json::json;
@@ -302,10 +304,142 @@ async fn the_detail_page_explains_3ds_liability_and_the_timeline() {
     assert_eq!(request["request"]["threed_authentication"]["cavv"], "[removed]");
     assert!(!page.body.contains("BEGIN PGP"));
 
+    // Each event reads as a sentence, with the stored JSON folded under it.
+    let txn = provider_transaction(&app, &shifted).await;
+    let lines = timeline_lines(&page.body);
+    for line in [
+        "Order created for EUR 24.00, paid at once: 3-D Secure by Verifone, payment by Verifone",
+        "3-D Secure lookup requested",
+        "3-D Secure lookup answered: authenticated, ECI 05",
+        "Payment of EUR 24.00 requested",
+        &format!("Payment approved (transaction {txn})"),
+        "Status changed from Authorizing to Paid",
+    ] {
+        assert!(lines.iter().any(|l| l == line), "{line:?} not in {lines:#?}");
+    }
+    assert_eq!(lines.len(), event_kinds(&app, &shifted).await.len());
+    assert_eq!(page.body.matches("<details><summary>").count(), lines.len(), "each event's JSON is folded");
+    assert_eq!(
+        threeds_answers(&page.body),
+        vec![vec![
+            "3-D Secure lookup".to_owned(),
+            "Verifone".into(),
+            "Y (authenticated)".into(),
+            "05 (authenticated)".into(),
+            "Shifted to issuer Liability shifted (PAResStatus Y, authenticated; signature verified; card enrolled; \
+             ECI 05): the issuer is liable for fraud chargebacks."
+                .into(),
+        ]]
+    );
+
     let page = m.get(&format!("/merchant/orders/{not_authenticated}")).await;
     assert!(page.body.contains("Merchant liable"));
     assert!(page.body.contains("PAResStatus was N (needs Y or A)"), "{}", page.body);
+    let answers = threeds_answers(&page.body);
+    assert_eq!(answers.len(), 1);
+    assert_eq!(answers[0][2], "N (failed)");
+    assert!(
+        answers[0][4].starts_with("Merchant liable Liability stays with the merchant: PAResStatus was N"),
+        "{answers:?}"
+    );
     assert_eq!(m.get("/merchant/orders/no-such-order").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_challenged_order_shows_each_answer_and_its_actions_in_words() {
+    let app = app_with(&[]).await;
+    let shopper = Shopper::new(&app).await;
+    let placed = shopper.place("4000000000001091", "cap:1").await;
+    let id = order_id(&shopper.challenge(&placed, "submit", "1234").await);
+    let m = MerchantBrowser::signed_in(&app).await;
+    assert_eq!(m.act(&id, "refund", "5.00").await.status, StatusCode::SEE_OTHER);
+
+    let page = m.get(&format!("/merchant/orders/{id}")).await;
+    let answers = threeds_answers(&page.body);
+    assert_eq!(answers.len(), 2, "{answers:?}");
+    assert_eq!(answers[0][..4], ["3-D Secure lookup", "Verifone", "C (challenge required)", "07 (not authenticated)"]);
+    assert!(
+        answers[0][4].starts_with("Challenge decides No shift from this answer: the issuer required"),
+        "{answers:?}"
+    );
+    assert_eq!(answers[1][..4], ["Challenge result", "Verifone", "Y (authenticated)", "05 (authenticated)"]);
+    assert!(answers[1][4].contains("the issuer is liable for fraud chargebacks"), "{answers:?}");
+
+    let refund: String = sqlx::query_scalar(
+        "SELECT provider_transaction_id FROM payment_attempts WHERE order_id = ? AND kind = 'refund'",
+    )
+    .bind(&id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let lines = timeline_lines(&page.body);
+    for line in [
+        "3-D Secure lookup answered: challenge required",
+        "Challenge shown: the card's bank asks the shopper to confirm the payment",
+        "Challenge result checked: authenticated, ECI 05",
+        "Refund of EUR 5.00 requested",
+        &format!("Refund of EUR 5.00 approved (transaction {refund})"),
+    ] {
+        assert!(lines.iter().any(|l| l == line), "{line:?} not in {lines:#?}");
+    }
+}
+
+#[tokio::test]
+async fn liability_is_shown_as_stored_not_decided_again() {
+    let app = app_with(&[]).await;
+    let id = paid_order(&app, "4000000000001000").await;
+    let m = MerchantBrowser::signed_in(&app).await;
+    // As if the provider had decided otherwise when it answered (a rule since changed, a mismatch it saw):
+    // the page shows its decision, though today's rule would shift liability for these values.
+    for sql in [
+        "UPDATE threeds_results SET liability_shifted = 0 WHERE order_id = ?",
+        "UPDATE orders SET liability_shifted = 0 WHERE id = ?",
+    ] {
+        sqlx::query(sql).bind(&id).execute(&app.pool).await.unwrap();
+    }
+    let page = m.get(&format!("/merchant/orders/{id}")).await;
+    let answers = threeds_answers(&page.body);
+    assert_eq!(answers[0][2], "Y (authenticated)");
+    assert_eq!(
+        answers[0][4],
+        "Merchant liable Liability stays with the merchant: the provider that authenticated recorded no shift for \
+         this answer."
+    );
+    assert!(!page.body.contains("Shifted to issuer"), "{}", page.body);
+
+    // An acquirer's own 3-D Secure (no authenticator on the order): run by the acquirer, with its own values.
+    let bambora =
+        app_with(&[("PAYMENT_PROVIDER", "bambora"), ("THREEDS_PROVIDER", "verifone"), ("SHOP_CURRENCY", "CAD")]).await;
+    let shopper = Shopper::new(&bambora).await;
+    let mut input = order_input(&shopper, "4111111111111111", "tee:1").await;
+    input["card_token"] = Bambora::of(&bambora).tokenize("4111111111111111").await["token"].clone();
+    let (status, next) = shopper.call("checkout/place", json!({"input": input})).await;
+    assert_eq!(status, 200, "{next}");
+    let id = order_id(&next);
+    let txn = provider_transaction(&bambora, &id).await;
+    let m = MerchantBrowser::signed_in(&bambora).await;
+    let page = m.get(&format!("/merchant/orders/{id}")).await;
+    let lines = timeline_lines(&page.body);
+    for line in [
+        "Order created for CAD 24.00, paid at once: 3-D Secure by Verifone, payment by Bambora",
+        &format!("Payment approved (transaction {txn})"),
+    ] {
+        assert!(lines.iter().any(|l| l == line), "{line:?} not in {lines:#?}");
+    }
+    sqlx::query("UPDATE orders SET authenticator = NULL WHERE id = ?").bind(&id).execute(&bambora.pool).await.unwrap();
+    sqlx::query(
+        "INSERT INTO threeds_results (order_id, stage, pares_status, eci_flag, cavv_present, liability_shifted, created_at)
+         VALUES (?, 'provider', 'Y', '05', 1, 1, 0)",
+    )
+    .bind(&id)
+    .execute(&bambora.pool)
+    .await
+    .unwrap();
+    let answers = threeds_answers(&m.get(&format!("/merchant/orders/{id}")).await.body);
+    assert_eq!(answers.len(), 2, "{answers:?}");
+    assert_eq!(answers[0][1], "Bambora", "no authenticator: the acquirer ran it");
+    assert_eq!(answers[1][..4], ["Acquirer's own 3-D Secure", "Bambora", "Y (authenticated)", "05 (authenticated)"]);
+    assert!(answers[1][4].starts_with("Shifted to issuer Liability shifted (PAResStatus Y, authenticated; ECI 05)"));
 }
 
 #[tokio::test]

@@ -3,4 +3,5 @@
 
 pub mod checkout;
 pub mod error;
+pub mod shop;
 pub mod status;

@@ -93,3 +93,42 @@ pub fn next_link(html: &str) -> Option<String> {
     let start = html[..at].rfind("href=\"")? + 6;
     Some(html[start..start + html[start..].find('"')?].replace("&amp;", "&"))
 }
+
+/// Text as a page shows it: tags dropped, the escapes Leptos writes undone.
+pub fn text_of(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The plain-language lines of an order's timeline, oldest first.
+pub fn timeline_lines(html: &str) -> Vec<String> {
+    html.split("<p class=\"what\">").skip(1).map(|rest| text_of(&rest[..rest.find("</p>").unwrap()])).collect()
+}
+
+/// The rows of the order's 3-D Secure answers: answer, run by, status, ECI, liability.
+pub fn threeds_answers(html: &str) -> Vec<Vec<String>> {
+    let Some(start) = html.find("data-testid=\"threeds-answers\"") else { return Vec::new() };
+    let table = &html[start..start + html[start..].find("</table>").unwrap()];
+    let body = &table[table.find("<tbody>").unwrap()..];
+    body.split("<tr>")
+        .skip(1)
+        .map(|row| {
+            let cells = row.replace("</th>", "\u{1}").replace("</td>", "\u{1}");
+            cells.split('\u{1}').map(|cell| text_of(cell).trim().to_owned()).filter(|c| !c.is_empty()).collect()
+        })
+        .collect()
+}

@@ -5,6 +5,8 @@
 pub mod auth;
 pub mod list;
 mod pages;
+mod threeds;
+mod timeline;
 
 use super::{
     actions, client_address,

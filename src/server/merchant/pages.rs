@@ -1,12 +1,11 @@
 //! The back office's HTML, rendered on the server with Leptos views (escaped as any Leptos view) and sent
 //! as whole documents without hydration scripts.
 
-use super::{capitalized, list::ListQuery};
+use super::{capitalized, list::ListQuery, threeds, timeline};
 use crate::domain::{
     card::CardBrand,
     money::{Currency, Money},
     status::{Action, PaymentStatus},
-    threeds::{Enrolled, LiabilityShift, PaResStatus, SignatureVerification, ThreeDsOutcome},
 };
 use crate::server::{
     actions, clock,
@@ -18,6 +17,7 @@ use crate::server::{
     },
     history::OrderDetail,
 };
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::tachys::view::RenderHtml;
 
@@ -124,14 +124,43 @@ fn liability_badge(shifted: Option<bool>) -> impl IntoView + use<> {
     view! { <span class=class>{label}</span> }
 }
 
-fn threeds_summary(r: &OrderRow) -> String {
-    match (&r.threeds_enrolled, &r.threeds_pares_status, &r.threeds_eci) {
-        (None, None, None) => "–".into(),
-        (e, p, eci) => {
-            let v = |o: &Option<String>| o.clone().unwrap_or_else(|| "–".into());
-            format!("Enrolled {} · PARes {} · ECI {}", v(e), v(p), v(eci))
+/// An email address that a narrow column breaks before its "@" rather than inside a word.
+fn email(address: &str) -> impl IntoView + use<> {
+    match address.split_once('@') {
+        Some((local, domain)) => Either::Left(view! { {local.to_owned()}<wbr/>{format!("@{domain}")} }),
+        None => Either::Right(address.to_owned()),
+    }
+}
+
+fn verdict_badge(verdict: threeds::Verdict) -> impl IntoView + use<> {
+    match verdict {
+        threeds::Verdict::Shifted => Either::Left(liability_badge(Some(true))),
+        threeds::Verdict::NotShifted => Either::Left(liability_badge(Some(false))),
+        threeds::Verdict::AwaitsChallenge => {
+            Either::Right(view! { <span class="badge none">"Challenge decides"</span> })
         }
     }
+}
+
+/// "Enrolled Y · PARes Y · ECI 05", in parts a narrow column may put on lines of their own.
+fn threeds_summary(r: &OrderRow) -> impl IntoView + use<> {
+    let parts = match (&r.threeds_enrolled, &r.threeds_pares_status, &r.threeds_eci) {
+        (None, None, None) => vec!["–".to_owned()],
+        (e, p, eci) => {
+            let v = |o: &Option<String>| o.clone().unwrap_or_else(|| "–".into());
+            vec![format!("Enrolled {}", v(e)), format!("PARes {}", v(p)), format!("ECI {}", v(eci))]
+        }
+    };
+    let last = parts.len() - 1;
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, part)| {
+            // The separator stays on the line of the part before it.
+            let part = if i < last { format!("{part} ·") } else { part };
+            view! { <span class="part">{part}</span>{(i < last).then_some(" ")} }
+        })
+        .collect_view()
 }
 
 pub fn order_list(
@@ -208,30 +237,38 @@ pub fn order_list(
                 }).collect_view()}
             </section>
             {empty.then(|| view! { <p class="empty">"No orders match these filters."</p> })}
-            <div class="table-scroll">
+            // Fits a 1280 px window; narrower, it scrolls inside its own box with the order column pinned, and
+            // the columns a merchant scans for first (amount, status, liability) come first.
+            <div class="table-scroll" role="region" aria-label="Orders" tabindex="0">
                 <table class="orders">
                     <thead><tr>
-                        <th scope="col">"Created"</th><th scope="col">"Order"</th><th scope="col">"Email"</th>
-                        <th scope="col">"Card"</th><th scope="col" class="num">"Amount"</th><th scope="col">"Status"</th>
-                        <th scope="col">"3-D Secure"</th><th scope="col">"Liability"</th>
+                        <th scope="col">"Order"</th><th scope="col">"Created"</th>
+                        <th scope="col" class="num">"Amount"</th><th scope="col">"Status"</th>
+                        <th scope="col">"Liability"</th><th scope="col">"3-D Secure"</th>
+                        <th scope="col">"Card"</th><th scope="col">"Email"</th>
                     </tr></thead>
                     <tbody>
                         {rows.into_iter().map(|r| {
                             let brand = r.card_brand.as_deref().and_then(CardBrand::parse);
+                            // Brand and last four each stay whole when a narrow column wraps the card.
                             let card = match (brand, &r.card_last4) {
-                                (Some(b), Some(l)) => format!("{b} •••• {l}"),
-                                _ => "–".into(),
+                                (Some(b), Some(l)) => {
+                                    Either::Left(view! { <span>{b.to_string()}</span>" "<span>{format!("•••• {l}")}</span> })
+                                }
+                                _ => Either::Right("–"),
                             };
+                            let created = clock::format_time(r.created_at);
+                            let (day, time) = created.split_once(' ').map_or((created.clone(), String::new()), |(d, t)| (d.to_owned(), t.to_owned()));
                             view! {
                                 <tr>
-                                    <td>{clock::format_time(r.created_at)}</td>
-                                    <td><a href=format!("/merchant/orders/{}", r.id)>{r.merchant_reference.clone()}</a></td>
-                                    <td>{r.email.clone()}</td>
-                                    <td>{card}</td>
+                                    <th scope="row"><a href=format!("/merchant/orders/{}", r.id)>{r.merchant_reference.clone()}</a></th>
+                                    <td class="when"><span>{day}</span>" "<span>{time}</span></td>
                                     <td class="num">{money(r.amount_minor, &r.currency)}</td>
-                                    <td>{status_badge(&r.status)}</td>
-                                    <td>{threeds_summary(&r)}</td>
-                                    <td>{liability_badge(r.liability_shifted)}</td>
+                                    <td class="fit">{status_badge(&r.status)}</td>
+                                    <td class="fit">{liability_badge(r.liability_shifted)}</td>
+                                    <td class="threeds">{threeds_summary(&r)}</td>
+                                    <td class="card">{card}</td>
+                                    <td class="email">{email(&r.email)}</td>
                                 </tr>
                             }
                         }).collect_view()}
@@ -246,27 +283,28 @@ pub fn order_list(
     )
 }
 
-/// Why liability did or did not shift, from the order's final 3-D Secure answer.
-fn liability_reasons(order: &Order, last: Option<&ThreeDsRow>) -> Vec<String> {
-    let Some(r) = last else { return vec!["3-D Secure was not performed for this order.".into()] };
-    let outcome = ThreeDsOutcome {
-        enrolled: r.enrolled.as_deref().and_then(Enrolled::parse),
-        pares_status: r.pares_status.as_deref().and_then(PaResStatus::parse),
-        signature_verification: r.signature_verification.as_deref().and_then(SignatureVerification::parse),
-        eci: None,
-    };
-    match outcome.liability_shift() {
-        LiabilityShift::Shifted if order.liability_shifted == Some(true) => {
-            vec![
-                "Authenticated (PAResStatus Y or A), signature verified and card enrolled: the issuer is liable \
-                  for fraud chargebacks."
-                    .into(),
-            ]
-        }
-        LiabilityShift::Shifted => {
-            vec!["The validated 3-D Secure result did not match this order (transaction, amount or currency).".into()]
-        }
-        LiabilityShift::Merchant(rules) => rules.into_iter().map(|r| r.explain()).collect(),
+/// Each stored 3-D Secure answer: which it was, who ran it, what it said and what it meant for liability.
+fn threeds_answers(order: &Order, rows: &[ThreeDsRow]) -> impl IntoView + use<> {
+    let brand = order.card.as_ref().map(|c| c.brand);
+    let answers: Vec<_> = rows.iter().map(|r| threeds::answer(r, order.authenticator, order.provider, brand)).collect();
+    view! {
+        <table class="threeds-answers" data-testid="threeds-answers">
+            <thead><tr>
+                <th scope="col">"Answer"</th><th scope="col">"Run by"</th><th scope="col">"Status"</th>
+                <th scope="col">"ECI"</th><th scope="col">"Liability"</th>
+            </tr></thead>
+            <tbody>
+                {answers.into_iter().map(|a| view! {
+                    <tr>
+                        <th scope="row">{a.stage}</th>
+                        <td>{a.by}</td>
+                        <td>{a.status}</td>
+                        <td>{a.eci}</td>
+                        <td class="why">{verdict_badge(a.verdict)}" "{a.liability}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }
 
@@ -365,7 +403,11 @@ pub fn order_detail(user: &MerchantUser, d: &OrderDetail, result: Option<&Attemp
         PaymentStatus::Authorized => format!("{} authorized, not captured", o.amount),
         _ => m(o.captured.minor() - o.refunded.minor()),
     };
-    let reasons = liability_reasons(&o, d.threeds.last());
+    // The order's liability is its last answer's, as stored.
+    let reasons = match d.threeds.last() {
+        Some(last) => threeds::liability(last, o.card.as_ref().map(|c| c.brand)),
+        None => "3-D Secure was not performed for this order.".to_owned(),
+    };
     let card = o
         .card
         .as_ref()
@@ -373,9 +415,19 @@ pub fn order_detail(user: &MerchantUser, d: &OrderDetail, result: Option<&Attemp
     let banner = result.map(|a| result_banner(a, currency));
     let error = error.map(str::to_owned);
     let forms = action_forms(&o);
-    let threeds = (!d.threeds.is_empty()).then(|| threeds_table(d.threeds.clone()));
+    let threeds = (!d.threeds.is_empty()).then(|| {
+        view! {
+            {threeds_answers(&o, &d.threeds)}
+            <details class="stored">
+                <summary>"Every stored field"</summary>
+                {threeds_table(d.threeds.clone())}
+            </details>
+        }
+    });
+    let context = timeline::Context { currency, attempts: &d.attempts };
+    let events: Vec<_> =
+        d.events.iter().map(|e| (e.clone(), timeline::describe(&e.kind, &e.details, &context))).collect();
     let attempts = d.attempts.clone();
-    let events = d.events.clone();
     let title = format!("Order {}", o.merchant_reference);
     document(
         &title.clone(),
@@ -414,7 +466,7 @@ pub fn order_detail(user: &MerchantUser, d: &OrderDetail, result: Option<&Attemp
             <section class="panel" aria-labelledby="threeds">
                 <h2 id="threeds">"3-D Secure"</h2>
                 <p>"Liability: "{liability_badge(o.liability_shifted)}</p>
-                <ul data-testid="liability-reasons">{reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+                <p data-testid="liability-reasons">{reasons}</p>
                 {threeds}
             </section>
             <section class="panel" aria-labelledby="attempts">
@@ -437,11 +489,14 @@ pub fn order_detail(user: &MerchantUser, d: &OrderDetail, result: Option<&Attemp
             <section class="panel" aria-labelledby="timeline">
                 <h2 id="timeline">"Timeline"</h2>
                 <ol class="timeline" data-testid="timeline">
-                    {events.into_iter().map(|e| view! {
+                    {events.into_iter().map(|(e, line)| view! {
                         <li data-kind=e.kind.clone()>
                             <time>{clock::format_time(e.created_at)}</time>
-                            " "<strong>{capitalized(&e.kind.replace('_', " "))}</strong>
-                            <pre>{serde_json::to_string_pretty(&e.details).unwrap_or_default()}</pre>
+                            <p class="what">{line}</p>
+                            <details>
+                                <summary>{format!("{} · details as stored", capitalized(&e.kind.replace('_', " ")))}</summary>
+                                <pre>{serde_json::to_string_pretty(&e.details).unwrap_or_default()}</pre>
+                            </details>
                         </li>
                     }).collect_view()}
                 </ol>
