@@ -349,6 +349,19 @@ async fn the_merchant_captures_part_returns_part_and_voids_a_challenged_pre_auth
     assert_eq!(m.act(&held, "refund", "5.00").await.status, reqwest::StatusCode::SEE_OTHER);
     assert_eq!(common::order_row(&app, &held).await, ("partially_refunded".to_owned(), 2000, 500));
 
+    // The detail shows Bambora's own 3-D Secure block, its reason as stored, and the bank visit in words.
+    let detail = m.get(&format!("/merchant/orders/{held}")).await.body;
+    for shown in [
+        "Acquirer's own 3-D Secure",
+        "Bambora",
+        "The issuer authenticated the cardholder: liability moved to the issuer.",
+        "CAVV result",
+        "Shopper sent to the card's bank",
+        "Back from the bank (3-D Secure 2)",
+    ] {
+        assert!(detail.contains(shown), "the detail shows {shown:?}: {detail}");
+    }
+
     let next = place(&app, &shopper, FRICTIONLESS, "mug:1").await;
     let voided = order_id(&next);
     assert_eq!(m.act(&voided, "void", "").await.status, reqwest::StatusCode::SEE_OTHER);

@@ -320,6 +320,7 @@ fn threeds_table(rows: Vec<ThreeDsRow>) -> impl IntoView {
         field("Signature verification", |r| r.signature_verification.clone(), &rows),
         field("ECI", |r| r.eci_flag.clone(), &rows),
         field("CAVV present", |r| Some(if r.cavv_present { "yes" } else { "no" }.to_owned()), &rows),
+        field("CAVV result (issuer's check)", |r| r.cavv_result.clone(), &rows),
         field("Challenge required", |r| r.challenge_required.clone(), &rows),
         field("Status reason", |r| r.status_reason.clone(), &rows),
         field("Action code", |r| r.action_code.clone(), &rows),

@@ -87,6 +87,12 @@ pub fn liability(row: &ThreeDsRow, brand: Option<CardBrand>) -> String {
     let enrolled = row.enrolled.as_deref().and_then(Enrolled::parse);
     let eci = row.eci_flag.as_deref().and_then(Eci::parse);
     let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    // An acquirer that authenticated inside its payment stored its own reason with its decision.
+    if row.stage == "provider"
+        && let Some(reason) = given(&row.status_reason)
+    {
+        return reason;
+    }
     if row.liability_shifted {
         let facts: Vec<String> = [
             pares.map(|p| format!("PAResStatus {p}, {}", p.meaning())),

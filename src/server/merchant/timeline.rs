@@ -33,6 +33,10 @@ enum Kind {
     PaymentAnswered,
     PaymentFailed,
     PaymentResolution,
+    /// The acquirer sent the shopper to the bank's page (3-D Secure inside its payment), and the bank sent
+    /// the shopper back.
+    BankRedirect,
+    BankReturned,
     /// `refund_requested`, `capture_answered`, `void_failed`, …: a merchant action and what became of it.
     Action(Action, ActionStep),
     NotificationReceived,
@@ -66,6 +70,8 @@ impl Kind {
             "payment_answered" => Kind::PaymentAnswered,
             "payment_failed" => Kind::PaymentFailed,
             "payment_resolution" => Kind::PaymentResolution,
+            "bank_redirect" => Kind::BankRedirect,
+            "bank_returned" => Kind::BankReturned,
             "notification_received" => Kind::NotificationReceived,
             "notification_not_applied" => Kind::NotificationNotApplied,
             other => {
@@ -175,6 +181,14 @@ pub fn describe(kind: &str, details: &Value, ctx: &Context) -> String {
         Kind::PaymentResolution => match text("read") {
             Some(id) => format!("Lost payment answer read again from the provider (transaction {id})"),
             None => "Lost payment answer asked for again, with the same idempotency key".into(),
+        },
+        Kind::BankRedirect => match text("bank") {
+            Some(bank) => format!("Shopper sent to the card's bank to confirm the payment ({bank})"),
+            None => "Shopper sent to the card's bank to confirm the payment".into(),
+        },
+        Kind::BankReturned => match text("answer") {
+            Some("pa_res") => "Back from the bank (3-D Secure 1): the payment goes on".into(),
+            _ => "Back from the bank (3-D Secure 2): the payment goes on".into(),
         },
         Kind::Action(action, step) => {
             let noun = capitalized(action.as_str());
@@ -389,6 +403,13 @@ mod tests {
                 json!({"idempotency_key": "k", "read": null}),
                 "Lost payment answer asked for again, with the same idempotency key",
             ),
+            (
+                "bank_redirect",
+                json!({"bank": "https://acs.bank.example"}),
+                "Shopper sent to the card's bank to confirm the payment (https://acs.bank.example)",
+            ),
+            ("bank_returned", json!({"answer": "pa_res"}), "Back from the bank (3-D Secure 1): the payment goes on"),
+            ("bank_returned", json!({"answer": "cres"}), "Back from the bank (3-D Secure 2): the payment goes on"),
             (
                 "refund_requested",
                 json!({"amount_minor": 500, "currency": "EUR", "idempotency_key": "k"}),
