@@ -10,7 +10,7 @@ use crate::ui::{
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    ParamSegment, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
@@ -44,11 +44,13 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| format!("{page} · Card Checkout")/>
         <Router>
             <Layout>
+                // Whole pages, sent once their data is in: they are server HTML (only the card form hydrates),
+                // so nothing should depend on a script swapping streamed parts in (prices, the receipt).
                 <Routes fallback=NotFound>
-                    <Route path=StaticSegment("") view=HomePage/>
-                    <Route path=StaticSegment("shop") view=ShopPage/>
-                    <Route path=StaticSegment("checkout") view=CheckoutPage/>
-                    <Route path=(StaticSegment("checkout"), ParamSegment("order")) view=ReceiptPage/>
+                    <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("shop") view=ShopPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("checkout") view=CheckoutPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("checkout"), ParamSegment("order")) view=ReceiptPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

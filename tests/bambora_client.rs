@@ -43,6 +43,7 @@ fn settings(app: &TestApp) -> BamboraSettings {
         report_passcode: d::BAMBORA_REPORT_PASSCODE.into(),
         timeout_ms: 10_000,
         checkout_js_url: String::new(),
+        account_currency: card_checkout::domain::money::Currency::CAD,
     }
 }
 

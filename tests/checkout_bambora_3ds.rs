@@ -391,6 +391,7 @@ async fn the_checkout_page_mounts_bambora_card_fields_and_lists_its_test_cards_i
         ("BAMBORA_MERCHANT_ID", "300200578"),
         ("BAMBORA_API_PASSCODE", "sandbox-passcode"),
         ("BAMBORA_REPORT_PASSCODE", "sandbox-report-passcode"),
+        ("BAMBORA_ACCOUNT_CURRENCY", "CAD"),
         ("BAMBORA_CHECKOUT_JS_URL", &format!("{}/bambora/customcheckout/1/customcheckout.js", sandbox.url)),
     ])
     .await;

@@ -1,6 +1,7 @@
 //! Typed settings, read once at start-up from the environment (and an optional `.env`). Every setting has a
 //! default that serves the embedded sandbox; live mode refuses to start without its credentials.
 
+use crate::domain::money::Currency;
 use crate::server::db::orders::Provider;
 use secrecy::SecretString;
 use std::{collections::HashMap, net::SocketAddr, str::FromStr};
@@ -66,6 +67,8 @@ pub struct BamboraSettings {
     pub timeout_ms: u64,
     /// Custom Checkout, the browser script that tokenizes the card.
     pub checkout_js_url: String,
+    /// The merchant account's currency: a payment request names none, so every amount is in this one.
+    pub account_currency: Currency,
 }
 
 /// What to do when 3-D Secure cannot give an answer (enrolled U/B, lookup error or timeout, step-up
@@ -158,6 +161,11 @@ pub enum ConfigError {
          payments (for Bambora payments authenticated by Verifone, set THREEDS_PROVIDER=verifone)"
     )]
     ImpossibleRoles,
+    #[error(
+        "SHOP_CURRENCY={shop} but the Bambora account takes {account} (BAMBORA_ACCOUNT_CURRENCY): a Bambora payment \
+         names no currency, so the shop must sell in the account's"
+    )]
+    CurrencyMismatch { shop: String, account: String },
 }
 
 /// Sandbox credentials: public on purpose, accepted only by the embedded sandbox.
@@ -276,7 +284,25 @@ impl Settings {
                 ProviderMode::Sandbox => format!("{sandbox_url}/bambora/customcheckout/1/customcheckout.js"),
                 ProviderMode::Live => "https://libs.na.bambora.com/customcheckout/1/customcheckout.js".to_owned(),
             }),
+            account_currency: {
+                let code = credential("BAMBORA_ACCOUNT_CURRENCY", "CAD")?;
+                Currency::parse(&code).map_err(|_| invalid("BAMBORA_ACCOUNT_CURRENCY", &code, "an ISO 4217 code"))?
+            },
         };
+        // A Bambora shop sells in its account's currency unless told otherwise (and then it must match).
+        let shop_currency = match get("SHOP_CURRENCY") {
+            Some(code) => {
+                Currency::parse(&code).map_err(|_| invalid("SHOP_CURRENCY", &code, "an ISO 4217 code such as EUR"))?
+            }
+            None if roles.payment == Provider::Bambora => bambora.account_currency,
+            None => Currency::EUR,
+        };
+        if roles.payment == Provider::Bambora && shop_currency != bambora.account_currency {
+            return Err(ConfigError::CurrencyMismatch {
+                shop: shop_currency.code().to_owned(),
+                account: bambora.account_currency.code().to_owned(),
+            });
+        }
         // The embedded sandbox notifies us, as Verifone would; "none" turns that off.
         let sandbox_notification_url = match get("SANDBOX_NOTIFICATION_URL") {
             Some(off) if off == "none" => None,
@@ -297,14 +323,7 @@ impl Settings {
             verifone,
             bambora,
             shop: ShopSettings {
-                currency: crate::domain::money::Currency::parse(get("SHOP_CURRENCY").as_deref().unwrap_or("EUR"))
-                    .map_err(|_| {
-                        invalid(
-                            "SHOP_CURRENCY",
-                            &get("SHOP_CURRENCY").unwrap_or_default(),
-                            "an ISO 4217 code such as EUR",
-                        )
-                    })?,
+                currency: shop_currency,
                 pre_auth: match get("CAPTURE_MODE").as_deref().unwrap_or("sale") {
                     "sale" => false,
                     "pre_auth" => true,
@@ -454,6 +473,7 @@ mod tests {
             ("BAMBORA_MERCHANT_ID", "300200578"),
             ("BAMBORA_API_PASSCODE", "p"),
             ("BAMBORA_REPORT_PASSCODE", "r"),
+            ("BAMBORA_ACCOUNT_CURRENCY", "CAD"),
         ];
         let s = Settings::from_vars(&vars(&bambora_live)).unwrap();
         assert!(s.configures(Provider::Bambora) && !s.configures(Provider::Verifone));
@@ -468,6 +488,20 @@ mod tests {
         assert_eq!(err, ConfigError::Missing { name: "VERIFONE_BASE_URL" });
         let sandbox = Settings::from_vars(&HashMap::new()).unwrap();
         assert!(sandbox.configures(Provider::Bambora) && sandbox.configures(Provider::Verifone));
+    }
+
+    #[test]
+    fn a_bambora_shop_sells_in_its_accounts_currency() {
+        let shop = |pairs: &[(&str, &str)]| Settings::from_vars(&vars(pairs)).map(|s| s.shop.currency);
+        assert_eq!(shop(&[]), Ok(Currency::EUR));
+        assert_eq!(shop(&[("PAYMENT_PROVIDER", "bambora")]), Ok(Currency::CAD), "the sandbox account's");
+        let usd = [("PAYMENT_PROVIDER", "bambora"), ("BAMBORA_ACCOUNT_CURRENCY", "USD")];
+        assert_eq!(shop(&usd).map(Currency::code), Ok("USD"));
+        let err = shop(&[("PAYMENT_PROVIDER", "bambora"), ("SHOP_CURRENCY", "EUR")]).unwrap_err();
+        assert_eq!(err, ConfigError::CurrencyMismatch { shop: "EUR".into(), account: "CAD".into() });
+        assert!(err.to_string().contains("BAMBORA_ACCOUNT_CURRENCY"));
+        // Verifone takes any currency: Bambora's account does not matter then.
+        assert_eq!(shop(&[("SHOP_CURRENCY", "JPY")]).map(Currency::code), Ok("JPY"));
     }
 
     #[test]

@@ -103,6 +103,7 @@ mod tests {
             ("BAMBORA_MERCHANT_ID", "m"),
             ("BAMBORA_API_PASSCODE", "x"),
             ("BAMBORA_REPORT_PASSCODE", "r"),
+            ("BAMBORA_ACCOUNT_CURRENCY", "CAD"),
         ];
         let p = policy(&settings(&live), "n");
         assert!(p.contains("https://cst.jsclient.vficloud.net"), "{p}");
