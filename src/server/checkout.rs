@@ -338,10 +338,7 @@ impl Checkout<'_> {
             return Err(invalid("challenge", "the bank's answer could not be read; try again"));
         }
         let mut tx = db::begin_write(self.pool).await?;
-        let order = orders::get_locked(&mut tx, order_id).await.map_err(|e| match e {
-            OrderError::NotFound => CheckoutError::NotFound,
-            other => other.into(),
-        })?;
+        let order = orders::get_locked(&mut tx, order_id).await.map_err(not_found)?;
         let taken = match order.status {
             PaymentStatus::Authenticating => orders::take_awaiting(&mut tx, order_id).await?,
             _ => None,
@@ -499,10 +496,7 @@ impl Checkout<'_> {
         match stored.as_deref().map(Awaiting::parse).transpose()? {
             Some(Awaiting::Bank { visit, .. }) => Ok(Some(visit.form)),
             Some(Awaiting::Challenge { .. }) | None => {
-                orders::get(self.pool, order_id).await.map_err(|e| match e {
-                    OrderError::NotFound => CheckoutError::NotFound,
-                    other => other.into(),
-                })?;
+                orders::get(self.pool, order_id).await.map_err(not_found)?;
                 Ok(None)
             }
         }
@@ -513,10 +507,7 @@ impl Checkout<'_> {
     /// replayed, late or foreign one changes nothing, and the shopper is shown the order either way.
     pub async fn return_from_bank(&self, order_id: &str, posted: BankReturn) -> Result<(), CheckoutError> {
         let mut tx = db::begin_write(self.pool).await?;
-        let order = orders::get_locked(&mut tx, order_id).await.map_err(|e| match e {
-            OrderError::NotFound => CheckoutError::NotFound,
-            other => other.into(),
-        })?;
+        let order = orders::get_locked(&mut tx, order_id).await.map_err(not_found)?;
         let taken = match order.status {
             PaymentStatus::Authorizing => orders::take_awaiting(&mut tx, order_id).await?,
             _ => None,
@@ -762,17 +753,13 @@ impl Checkout<'_> {
     /// The order as the shopper may see it. An order whose payment answer was lost (or never recorded) is
     /// resolved first.
     pub async fn order_view(&self, order_id: &str) -> Result<OrderView, CheckoutError> {
-        let found = |e: OrderError| match e {
-            OrderError::NotFound => CheckoutError::NotFound,
-            other => other.into(),
-        };
-        let status = orders::get(self.pool, order_id).await.map_err(found)?.status;
+        let status = orders::get(self.pool, order_id).await.map_err(not_found)?.status;
         if matches!(status, PaymentStatus::Unknown | PaymentStatus::Authorizing) {
             self.resolve_unknown(order_id).await?;
             // Another resolver (the sweeper, a notification) may hold the order: its answer is moments away.
             self.await_resolver(order_id).await?;
         }
-        let order = orders::get(self.pool, order_id).await.map_err(found)?;
+        let order = orders::get(self.pool, order_id).await.map_err(not_found)?;
         let currency = order.amount.currency();
         let items = payments::items(self.pool, order_id)
             .await?
@@ -933,6 +920,14 @@ fn is_token(value: &str, max: usize) -> bool {
 
 fn invalid(field: &str, message: &str) -> CheckoutError {
     CheckoutError::Invalid(vec![FieldError::new(field, message)])
+}
+
+/// A missing order is the caller's 404; any other store error stays one.
+fn not_found(e: OrderError) -> CheckoutError {
+    match e {
+        OrderError::NotFound => CheckoutError::NotFound,
+        other => other.into(),
+    }
 }
 
 fn not_configured(name: orders::Provider) -> CheckoutError {
