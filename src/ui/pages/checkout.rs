@@ -1,7 +1,8 @@
-//! The checkout: order summary, card and billing form, 3-D Secure (frictionless, or a challenge in the
-//! page's own modal), then the result page. The card number and CVV never leave the browser unencrypted:
-//! their inputs have no `name`, and only verifone.js's ciphertext is sent to our server. Only `CheckoutForm`
-//! runs in the browser (an island); the page around it is rendered on the server.
+//! The checkout: order summary, card and billing form, 3-D Secure (frictionless, the authenticator's challenge or
+//! the bank's page, both in the page's own modal), then the result page. The card number and CVV never reach our
+//! server: typed into our inputs (which have no `name`), only ciphertext and the acquirer's single-use token are
+//! sent; typed into the acquirer's own fields, they never enter this page at all. Only `CheckoutForm` runs in the
+//! browser (an island), following the start's browser plan; the page around it is rendered on the server.
 
 use crate::api::checkout::{CheckoutFnError, complete_challenge, place_order, start_checkout};
 use crate::domain::{
@@ -399,7 +400,7 @@ fn typed_card(
     Some((card.ok()?, exp.ok()?, cvv))
 }
 
-/// What verifone.js encrypts (it adds `captureTime`). Lives only in the browser.
+/// What the encryption script takes (it adds `captureTime`). Lives only in the browser.
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 struct PlainCard<'a> {
