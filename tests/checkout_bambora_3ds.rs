@@ -399,3 +399,41 @@ async fn the_checkout_page_mounts_bambora_card_fields_and_lists_its_test_cards_i
     assert!(html.contains(r#"id="cc-number""#), "{html}");
     assert!(!html.contains("Test cards") && !html.contains(CHALLENGE_3DS2), "no test cards in live mode: {html}");
 }
+
+#[tokio::test]
+async fn two_posts_of_the_banks_answer_at_once_resume_the_order_once() {
+    let app = spawn(&[]).await;
+    let shopper = Shopper::new(&app).await;
+    let next = place(&app, &shopper, CHALLENGE_3DS2, "mug:1").await;
+    let id = order_id(&next);
+    let browser = Browser::default();
+    let bank = to_the_bank(&app, &browser, &next).await;
+    // The shopper passes the bank's page; its hand-off form is read, not yet posted.
+    let code_field = bank.form.code_field.clone().unwrap();
+    let submit = bank.form.buttons.iter().find(|b| b.label == "Submit").unwrap();
+    let mut fields: Vec<(String, String)> = bank
+        .form
+        .fields
+        .iter()
+        .map(|(k, v)| (k.clone(), if *k == code_field { PASSWORD.to_owned() } else { v.clone() }))
+        .collect();
+    if let Some(name) = &submit.name {
+        fields.push((name.clone(), submit.value.clone()));
+    }
+    let action = common::bambora::resolve(&bank.url, submit.formaction.as_deref().unwrap_or(&bank.form.action));
+    let (_, handoff) = browser.submit("POST", &action, &fields).await;
+    let handoff = forms(&handoff).into_iter().next().expect("the bank's hand-off form");
+    // A double submit, or the same answer from two tabs: both land on the order; Bambora hears it once.
+    let term_url = common::bambora::resolve(&bank.url, &handoff.action);
+    let (first, second) = (Browser::default(), Browser::default());
+    let (a, b) = tokio::join!(
+        first.submit("POST", &term_url, &handoff.fields),
+        second.submit("POST", &term_url, &handoff.fields)
+    );
+    let receipt = format!("{}/checkout/{id}", app.url);
+    assert_eq!((a.0, b.0), (receipt.clone(), receipt));
+    assert_eq!(shopper.order(&id).await["status"], "Captured");
+    let kinds = event_kinds(&app, &id).await;
+    assert_eq!(kinds.iter().filter(|k| *k == "bank_returned").count(), 1, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| *k == "payment_answered").count(), 1, "{kinds:?}");
+}
