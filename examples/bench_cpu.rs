@@ -85,8 +85,13 @@ fn app_binary() -> String {
 
 fn spawn(core: usize, args: &[&str], vars: &[(&str, String)]) -> Proc {
     let mut cmd = Command::new("taskset");
-    cmd.args(["-c", &core.to_string(), &app_binary()]).args(args).stdout(Stdio::null()).stderr(Stdio::inherit());
-    cmd.env("LOG_LEVEL", "warn");
+    cmd.args(["-c", &core.to_string(), &app_binary()]).args(args).stderr(Stdio::inherit());
+    // BENCH_LOG_LEVEL (e.g. `warn,sqlx::query=debug`) shows the processes' logs; by default only warnings,
+    // and not on the terminal.
+    match std::env::var("BENCH_LOG_LEVEL") {
+        Ok(level) => cmd.env("LOG_LEVEL", level).stdout(Stdio::inherit()),
+        Err(_) => cmd.env("LOG_LEVEL", "warn").stdout(Stdio::null()),
+    };
     for (k, v) in vars {
         cmd.env(k, v);
     }
