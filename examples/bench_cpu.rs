@@ -76,10 +76,11 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// `APP_BIN`, or the release binary beside this example (`<target>/release/examples/` → `<target>/release/`).
 fn app_binary() -> String {
     std::env::var("APP_BIN").unwrap_or_else(|_| {
-        let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
-        format!("{target}/release/card-checkout")
+        let exe = std::env::current_exe().unwrap();
+        exe.parent().and_then(|d| d.parent()).unwrap().join("card-checkout").display().to_string()
     })
 }
 
@@ -105,6 +106,23 @@ fn cpu_time(pid: u32, tick: f64) -> Duration {
     let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
     let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
     Duration::from_secs_f64(ticks as f64 / tick)
+}
+
+/// Context switches (voluntary and not) of all the threads of `pid` now, from `/proc/<pid>/task/*/status`.
+fn context_switches(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0 };
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("status")).ok())
+        .flat_map(|status| {
+            status
+                .lines()
+                .filter_map(|l| {
+                    l.strip_prefix("voluntary_ctxt_switches:").or(l.strip_prefix("nonvoluntary_ctxt_switches:"))
+                })
+                .filter_map(|v| v.trim().parse::<u64>().ok())
+                .collect::<Vec<_>>()
+        })
+        .sum()
 }
 
 async fn wait_healthy(http: &reqwest::Client, url: &str) {
@@ -177,7 +195,9 @@ async fn run(step_secs: u64, runs: usize, run_secs: u64, rate_step: u64, cores: 
     one_run(&env, 50, 2).await;
 
     println!("\n1. open-loop steps of {step_secs} s: the app's CPU per checkout, place_order p99 (round trip)");
-    println!("   rate/s   done/s  app CPU/checkout  app CPU %  sandbox CPU %  place p99  place ours p99  errors");
+    println!(
+        "   rate/s   done/s  app CPU/checkout  switches/checkout  app CPU %  sandbox CPU %  place p99  place ours p99  errors"
+    );
     let mut best = 0;
     let mut rate = rate_step;
     loop {
@@ -185,9 +205,10 @@ async fn run(step_secs: u64, runs: usize, run_secs: u64, rate_step: u64, cores: 
         let place = r.calls.get("place_order");
         let p99 = place.map_or(f64::INFINITY, |c| c.p99);
         println!(
-            "   {rate:>6} {:>8.0} {:>14.3} ms {:>9.0} {:>14.0} {:>8.2} ms {:>11.2} ms {:>7}",
+            "   {rate:>6} {:>8.0} {:>14.3} ms {:>18.0} {:>10.0} {:>14.0} {:>8.2} ms {:>11.2} ms {:>7}",
             r.done as f64 / r.elapsed.as_secs_f64(),
             ms(r.app_cpu) / r.done.max(1) as f64,
+            r.app_switches as f64 / r.done.max(1) as f64,
             100.0 * r.app_cpu.as_secs_f64() / r.elapsed.as_secs_f64(),
             100.0 * r.sandbox_cpu.as_secs_f64() / r.elapsed.as_secs_f64(),
             p99,
@@ -272,6 +293,8 @@ struct RunResult {
     first_error: Option<String>,
     elapsed: Duration,
     app_cpu: Duration,
+    /// The app's context switches, all threads.
+    app_switches: u64,
     sandbox_cpu: Duration,
     calls: BTreeMap<&'static str, Stats>,
     /// CSV: second, call, n, p50, p99, max (round trip, ms), ours p99 (ms).
@@ -287,6 +310,7 @@ async fn one_run(env: &Env, rate: u64, secs: u64) -> RunResult {
     let record = Arc::new(Record::default());
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let (app_before, sandbox_before) = (cpu_time(env.app_pid, env.tick), cpu_time(env.sandbox_pid, env.tick));
+    let switches_before = context_switches(env.app_pid);
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(n);
     for (i, card) in cards.into_iter().enumerate() {
@@ -306,6 +330,7 @@ async fn one_run(env: &Env, rate: u64, secs: u64) -> RunResult {
     }
     let elapsed = started.elapsed();
     let app_cpu = cpu_time(env.app_pid, env.tick) - app_before;
+    let app_switches = context_switches(env.app_pid).saturating_sub(switches_before);
     let sandbox_cpu = cpu_time(env.sandbox_pid, env.tick) - sandbox_before;
     let record = Arc::into_inner(record).unwrap();
     let samples = record.samples.into_inner().unwrap();
@@ -352,6 +377,7 @@ async fn one_run(env: &Env, rate: u64, secs: u64) -> RunResult {
         first_error: errors.into_iter().next(),
         elapsed,
         app_cpu,
+        app_switches,
         sandbox_cpu,
         calls,
         series,
