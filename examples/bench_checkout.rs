@@ -133,7 +133,7 @@ async fn checkout(http: &reqwest::Client, base: &str, cards: &Mutex<Vec<String>>
     let start =
         timed(t, "start_checkout", http.post(format!("{base}/api/checkout/start")).json(&json!({"cart": "tee:1"})))
             .await;
-    let session = setup(http, base, start["jwt"].as_str().unwrap()).await;
+    let session = setup(http, base, start["plan"]["sdk"]["jwt"].as_str().unwrap()).await;
     let card = cards.lock().unwrap().pop().unwrap();
     let input = json!({"input": {
         "checkout_key": start["checkout_key"], "cart": "tee:1",
