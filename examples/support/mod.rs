@@ -100,3 +100,16 @@ pub fn percentile(v: &[Duration], q: f64) -> Duration {
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
+
+/// This process's peak resident memory (VmHWM, KiB).
+pub fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).unwrap_or("0");
+    field.trim().trim_end_matches("kB").trim().parse().unwrap_or(0)
+}
+
+/// Resets the peak to the current resident memory (Linux `clear_refs` 5) and returns that (KiB).
+pub fn reset_peak_rss() -> u64 {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    peak_rss_kib()
+}

@@ -1,11 +1,13 @@
-//! Demo orders written straight to the database, in batched transactions, with the shapes the real checkout
-//! leaves behind (order, items, 3-D Secure answer, authorization attempt, events): for trying the back
-//! office and measuring it on a large history. `examples/seed_demo.rs` drives it.
+//! Demo orders written straight to the database with the shapes the real checkout leaves behind (order,
+//! items, 3-D Secure answer, authorization attempt, events): for trying the back office and measuring it on a
+//! large history. `examples/seed_demo.rs` drives it. Orders are written oldest first, as a shop receives
+//! them, in multi-row INSERTs of a fixed size (each prepared once), with a large page cache for the load.
 
 use super::{Database, now_ms};
 use crate::domain::{catalog::PRODUCTS, money::Currency};
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use serde_json::json;
+use sqlx::SqliteConnection;
 
 /// Test cards: brand, BIN6, last four.
 const CARDS: [(&str, &str, &str); 6] = [
@@ -41,7 +43,20 @@ fn eci(brand: &str, pares: Option<&str>) -> Option<&'static str> {
     }
 }
 
+/// Rows per INSERT statement (the largest, an order's 27 columns, stays under SQLite's 32,766 parameters).
+/// Each is `INSERT OR FAIL`: a failure rolls the whole transaction back anyway, so a statement need not be
+/// able to undo itself alone, and SQLite keeps no journal for it.
+const ROWS_PER_INSERT: usize = 500;
+
+/// Page cache of the writing connection while it loads (KiB): the random keys (order ids, attempt ids,
+/// idempotency keys) land all over their indexes, which then stay in memory instead of being re-read.
+const LOAD_CACHE_KIB: i64 = 1 << 18;
+
 /// Writes `count` demo orders created over the last year, `batch` per transaction. Deterministic for a seed.
+///
+/// It takes the write connection for the whole load and runs plain transactions on it, not the shared
+/// transaction's savepoints: a savepoint would copy every page the load touches into its journal. Writers of
+/// this process wait meanwhile; readers see the orders once each transaction commits.
 pub async fn insert_orders(
     db: &Database,
     count: usize,
@@ -49,28 +64,304 @@ pub async fn insert_orders(
     shop: Currency,
     seed: u64,
 ) -> Result<(), sqlx::Error> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let now = now_ms();
-    let mut written = 0;
-    while written < count {
-        let mut tx = super::begin_write(db).await?;
-        for i in written..(written + batch).min(count) {
-            insert_one(&mut tx, &mut rng, i, now, shop).await?;
-        }
-        tx.commit().await?;
-        written = (written + batch).min(count);
+    let mut writer = db.writer.lock().await;
+    writer.settle().await?;
+    if writer.open {
+        let generation = writer.generation;
+        writer.flush(generation).await?;
     }
-    Ok(())
+    let conn = &mut writer.conn;
+    // For the load only: a large page cache; statement journals (each multi-row INSERT has one) in memory;
+    // no zeroing of the space B-tree balancing frees (what `secure_delete` is for, clearing card data, does
+    // not happen here); no foreign key look-ups, the rows name orders written just before them (the test
+    // runs `foreign_key_check`).
+    let pragmas = [
+        ("cache_size", format!("-{LOAD_CACHE_KIB}")),
+        ("temp_store", "MEMORY".to_owned()),
+        ("secure_delete", "OFF".to_owned()),
+        ("foreign_keys", "OFF".to_owned()),
+    ];
+    let mut saved = Vec::new();
+    for (name, load) in &pragmas {
+        let was: i64 = sqlx::query_scalar(&format!("PRAGMA {name}")).fetch_one(&mut *conn).await?;
+        saved.push((name, was));
+        sqlx::query(&format!("PRAGMA {name} = {load}")).execute(&mut *conn).await?;
+    }
+    let loaded = load(conn, count, batch.max(1), shop, seed).await;
+    if loaded.is_err() {
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+    }
+    for (name, was) in saved {
+        sqlx::query(&format!("PRAGMA {name} = {was}")).execute(&mut *conn).await?;
+    }
+    loaded
 }
 
-async fn insert_one(
-    tx: &mut super::Tx,
-    rng: &mut StdRng,
-    i: usize,
-    now: i64,
+async fn load(
+    conn: &mut SqliteConnection,
+    count: usize,
+    batch: usize,
     shop: Currency,
+    seed: u64,
 ) -> Result<(), sqlx::Error> {
-    let id = uuid::Builder::from_random_bytes(rng.r#gen()).into_uuid().to_string();
+    // Rows are made on another thread while SQLite writes the previous ones.
+    let (made, mut ready) = tokio::sync::mpsc::channel::<Rows>(2);
+    let maker = tokio::task::spawn_blocking(move || {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let now = now_ms();
+        let mut created: Vec<i64> = (0..count).map(|_| now - rng.gen_range(60_000..365 * 86_400_000i64)).collect();
+        created.sort_unstable();
+        for (first, end) in chunks(count, batch) {
+            let mut rows = Rows::default();
+            for i in first..end {
+                demo_order(&mut rows, &mut rng, i, created[i], shop);
+            }
+            if made.blocking_send(rows).is_err() {
+                return; // the load stopped
+            }
+        }
+    });
+    let mut tables = Tables::default();
+    let (mut before, mut rollup_trigger) = (0i64, String::new());
+    let mut chunks = chunks(count, batch).peekable();
+    while let Some((first, _)) = chunks.next() {
+        if first % batch == 0 {
+            sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+            before = sqlx::query_scalar("SELECT coalesce(max(rowid), 0) FROM orders").fetch_one(&mut *conn).await?;
+            // The rollups are filled once at the end rather than by the trigger at each order: it would cost
+            // more than everything else the load does. It is back before the transaction commits.
+            rollup_trigger = sqlx::query_scalar("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?")
+                .bind(ROLLUP_TRIGGER)
+                .fetch_one(&mut *conn)
+                .await?;
+            sqlx::query(&format!("DROP TRIGGER {ROLLUP_TRIGGER}")).execute(&mut *conn).await?;
+            // Nothing is left half written (a failure rolls the whole transaction back), so a statement
+            // needs no journal of its own: foreign keys are checked at commit and `OR FAIL` stops in place.
+            sqlx::query("PRAGMA defer_foreign_keys = ON").execute(&mut *conn).await?;
+        }
+        let mut rows = ready.recv().await.ok_or_else(|| sqlx::Error::Protocol("the demo rows stopped".into()))?;
+        for (table, values) in tables.all().into_iter().zip(rows.all()) {
+            table.values.append(values);
+        }
+        tables.orders.write_all(conn).await?;
+        for t in tables.children() {
+            t.write_full(conn).await?;
+        }
+        if chunks.peek().is_none_or(|(next, _)| next % batch == 0) {
+            for t in tables.children() {
+                t.write_all(conn).await?;
+            }
+            for rollup in ROLLUPS {
+                sqlx::query(rollup).bind(before).execute(&mut *conn).await?;
+            }
+            sqlx::query(&rollup_trigger).execute(&mut *conn).await?;
+            sqlx::query("COMMIT").execute(&mut *conn).await?;
+        }
+    }
+    maker.await.map_err(|e| sqlx::Error::Protocol(format!("making the demo rows failed: {e}")))
+}
+
+/// The trigger that adds each new order to the rollups (migration 0009).
+const ROLLUP_TRIGGER: &str = "order_totals_on_insert";
+
+/// What that trigger does, for the orders after a rowid at once (through the view that migration defines).
+const ROLLUPS: [&str; 3] = [
+    "INSERT INTO order_totals
+        SELECT currency, day, status, provider, card_brand, liability, count(*), sum(amount_minor),
+            sum(captured_minor), sum(refunded_minor)
+        FROM order_rollup_keys WHERE order_rowid > ? GROUP BY 1, 2, 3, 4, 5, 6
+     ON CONFLICT DO UPDATE SET orders = orders + excluded.orders, amount_minor = amount_minor + excluded.amount_minor,
+        captured_minor = captured_minor + excluded.captured_minor,
+        refunded_minor = refunded_minor + excluded.refunded_minor",
+    "INSERT INTO order_totals_by_last4
+        SELECT card_last4, currency, day, status, provider, card_brand, liability, count(*), sum(amount_minor),
+            sum(captured_minor), sum(refunded_minor)
+        FROM order_rollup_keys WHERE order_rowid > ? GROUP BY 1, 2, 3, 4, 5, 6, 7
+     ON CONFLICT DO UPDATE SET orders = orders + excluded.orders, amount_minor = amount_minor + excluded.amount_minor,
+        captured_minor = captured_minor + excluded.captured_minor,
+        refunded_minor = refunded_minor + excluded.refunded_minor",
+    "INSERT INTO order_totals_by_amount
+        SELECT currency, amount_minor, month, status, provider, card_brand, liability, count(*), sum(amount_minor),
+            sum(captured_minor), sum(refunded_minor)
+        FROM order_rollup_keys WHERE order_rowid > ? GROUP BY 1, 2, 3, 4, 5, 6, 7
+     ON CONFLICT DO UPDATE SET orders = orders + excluded.orders, amount_minor = amount_minor + excluded.amount_minor,
+        captured_minor = captured_minor + excluded.captured_minor,
+        refunded_minor = refunded_minor + excluded.refunded_minor",
+];
+
+/// The orders `first..end` of each multi-row INSERT: `ROWS_PER_INSERT` at a time, none across transactions.
+fn chunks(count: usize, batch: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..count).step_by(batch).flat_map(move |tx| {
+        let end = (tx + batch).min(count);
+        (tx..end).step_by(ROWS_PER_INSERT).map(move |first| (first, (first + ROWS_PER_INSERT).min(end)))
+    })
+}
+
+/// One column value of a row waiting to be written.
+enum Val {
+    Int(i64),
+    Str(&'static str),
+    Text(String),
+    Null,
+}
+
+impl From<i64> for Val {
+    fn from(v: i64) -> Val {
+        Val::Int(v)
+    }
+}
+
+impl From<&'static str> for Val {
+    fn from(v: &'static str) -> Val {
+        Val::Str(v)
+    }
+}
+
+impl From<String> for Val {
+    fn from(v: String) -> Val {
+        Val::Text(v)
+    }
+}
+
+impl<T: Into<Val>> From<Option<T>> for Val {
+    fn from(v: Option<T>) -> Val {
+        v.map_or(Val::Null, Into::into)
+    }
+}
+
+impl From<bool> for Val {
+    fn from(v: bool) -> Val {
+        Val::Int(v.into())
+    }
+}
+
+/// Rows of one table waiting to be written, as multi-row INSERTs of `ROWS_PER_INSERT` rows.
+struct Pending {
+    head: &'static str,
+    columns: usize,
+    values: Vec<Val>,
+    /// The statement for a full block of rows (the same text each time, so sqlx prepares it once).
+    full: String,
+}
+
+impl Pending {
+    fn new(head: &'static str, columns: usize) -> Pending {
+        Pending { head, columns, values: Vec::new(), full: Self::sql(head, columns, ROWS_PER_INSERT) }
+    }
+
+    fn sql(head: &str, columns: usize, rows: usize) -> String {
+        let row = format!("({})", vec!["?"; columns].join(", "));
+        format!("{head} VALUES {}", vec![row; rows].join(", "))
+    }
+
+    fn rows(&self) -> usize {
+        self.values.len() / self.columns
+    }
+
+    /// Writes the full blocks; the rest waits for more rows.
+    async fn write_full(&mut self, conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+        while self.rows() >= ROWS_PER_INSERT {
+            self.write(conn, ROWS_PER_INSERT).await?;
+        }
+        Ok(())
+    }
+
+    async fn write_all(&mut self, conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+        self.write_full(conn).await?;
+        match self.rows() {
+            0 => Ok(()),
+            rest => self.write(conn, rest).await,
+        }
+    }
+
+    async fn write(&mut self, conn: &mut SqliteConnection, rows: usize) -> Result<(), sqlx::Error> {
+        let sql = if rows == ROWS_PER_INSERT { self.full.clone() } else { Self::sql(self.head, self.columns, rows) };
+        let mut q = sqlx::query(&sql);
+        for v in self.values.drain(..rows * self.columns) {
+            q = match v {
+                Val::Int(i) => q.bind(i),
+                Val::Str(s) => q.bind(s),
+                Val::Text(s) => q.bind(s),
+                Val::Null => q.bind(None::<i64>),
+            };
+        }
+        q.execute(conn).await.map(|_| ())
+    }
+}
+
+/// The columns of each table, in the order `Rows` holds their values.
+struct Tables {
+    orders: Pending,
+    items: Pending,
+    threeds: Pending,
+    attempts: Pending,
+    events: Pending,
+}
+
+impl Default for Tables {
+    fn default() -> Tables {
+        Tables {
+            orders: Pending::new(
+                "INSERT OR FAIL INTO orders (id, merchant_reference, amount_minor, currency, captured_minor,
+                    refunded_minor, email, billing_first_name, billing_last_name, billing_address_1, billing_city,
+                    billing_country, card_brand, card_bin6, card_last4, card_expiry_month, card_expiry_year, status,
+                    authenticator, provider, capture_mode, liability_shifted, threeds_enrolled, threeds_pares_status,
+                    threeds_eci, created_at, updated_at)",
+                27,
+            ),
+            items: Pending::new("INSERT OR FAIL INTO order_items (order_id, sku, name, unit_minor, quantity)", 5),
+            threeds: Pending::new(
+                "INSERT OR FAIL INTO threeds_results (order_id, stage, transaction_id, threeds_version, enrolled,
+                    pares_status, signature_verification, eci_flag, cavv_present, liability_shifted, created_at)",
+                11,
+            ),
+            attempts: Pending::new(
+                "INSERT OR FAIL INTO payment_attempts (id, order_id, kind, idempotency_key, amount_minor, status,
+                    provider_transaction_id, provider_status, created_at, updated_at)",
+                10,
+            ),
+            events: Pending::new("INSERT OR FAIL INTO order_events (order_id, kind, details, created_at)", 4),
+        }
+    }
+}
+
+impl Tables {
+    fn all(&mut self) -> [&mut Pending; 5] {
+        [&mut self.orders, &mut self.items, &mut self.threeds, &mut self.attempts, &mut self.events]
+    }
+
+    /// The tables whose rows name an order.
+    fn children(&mut self) -> [&mut Pending; 4] {
+        [&mut self.items, &mut self.threeds, &mut self.attempts, &mut self.events]
+    }
+}
+
+/// The values of demo rows made, table by table (as `Tables` lists them), row after row.
+#[derive(Default)]
+struct Rows {
+    orders: Vec<Val>,
+    items: Vec<Val>,
+    threeds: Vec<Val>,
+    attempts: Vec<Val>,
+    events: Vec<Val>,
+}
+
+impl Rows {
+    fn all(&mut self) -> [&mut Vec<Val>; 5] {
+        [&mut self.orders, &mut self.items, &mut self.threeds, &mut self.attempts, &mut self.events]
+    }
+}
+
+/// A time-ordered UUID (version 7) made at `ms`: ids of orders written oldest first then go in at the end of
+/// their indexes instead of all over them, which is most of what makes a million orders load in seconds.
+/// Lookups by id are the same either way.
+fn uuid(rng: &mut StdRng, ms: i64) -> String {
+    uuid::Builder::from_unix_timestamp_millis(ms as u64, &rng.r#gen()).into_uuid().to_string()
+}
+
+/// The rows of one demo order, created at `created`.
+fn demo_order(t: &mut Rows, rng: &mut StdRng, i: usize, created: i64, shop: Currency) {
+    let id = uuid(rng, created);
     let currency = match rng.gen_range(0..100) {
         0..85 => shop,
         85..95 => Currency::USD,
@@ -104,96 +395,76 @@ async fn insert_one(
         (true, _, 95..) => ("refunded", amount, amount),
         (true, _, _) => ("captured", amount, 0),
     };
-    let created = now - rng.gen_range(60_000..365 * 86_400_000i64);
     let (first, last) = (FIRST[rng.gen_range(0..8)], LAST[rng.gen_range(0..8)]);
     let (city, country) = CITIES[rng.gen_range(0..CITIES.len())];
     let eci = eci(brand, pares);
-    let reference = format!("DEMO-{i:07}");
-    sqlx::query(
-        "INSERT INTO orders (id, merchant_reference, amount_minor, currency, captured_minor, refunded_minor, email,
-            billing_first_name, billing_last_name, billing_address_1, billing_city, billing_country, card_brand,
-            card_bin6, card_last4, card_expiry_month, card_expiry_year, status, authenticator, provider, capture_mode,
-            liability_shifted, threeds_enrolled, threeds_pares_status, threeds_eci, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'verifone', 'verifone', ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&id)
-    .bind(&reference)
-    .bind(amount)
-    .bind(currency.code())
-    .bind(captured)
-    .bind(refunded)
-    .bind(format!("{}.{}{}@example.com", first.to_lowercase(), last.to_lowercase(), i % 5000))
-    .bind(first)
-    .bind(last)
-    .bind(format!("{} Market Street", 1 + i % 200))
-    .bind(city)
-    .bind(country)
-    .bind(brand)
-    .bind(bin6)
-    .bind(last4)
-    .bind(rng.gen_range(1..=12i64))
-    .bind(rng.gen_range(2027..=2031i64))
-    .bind(status)
-    .bind(if pre_auth { "pre_auth" } else { "sale" })
-    .bind(pares.map(|_| authenticated && enrolled == Some("Y")))
-    .bind(enrolled)
-    .bind(pares)
-    .bind(eci)
-    .bind(created)
-    .bind(created + 4_000)
-    .execute(&mut **tx)
-    .await?;
+    let liability = pares.map(|_| authenticated && enrolled == Some("Y"));
+    t.orders.extend([
+        id.clone().into(),
+        format!("DEMO-{i:07}").into(),
+        amount.into(),
+        currency.code().into(),
+        captured.into(),
+        refunded.into(),
+        format!("{}.{}{}@example.com", first.to_lowercase(), last.to_lowercase(), i % 5000).into(),
+        first.into(),
+        last.into(),
+        format!("{} Market Street", 1 + i % 200).into(),
+        city.into(),
+        country.into(),
+        brand.into(),
+        bin6.into(),
+        last4.into(),
+        rng.gen_range(1..=12i64).into(),
+        rng.gen_range(2027..=2031i64).into(),
+        status.into(),
+        "verifone".into(),
+        "verifone".into(),
+        (if pre_auth { "pre_auth" } else { "sale" }).into(),
+        liability.into(),
+        enrolled.into(),
+        pares.into(),
+        eci.into(),
+        created.into(),
+        (created + 4_000).into(),
+    ]);
     for (p, q) in &lines {
-        sqlx::query("INSERT INTO order_items (order_id, sku, name, unit_minor, quantity) VALUES (?, ?, ?, ?, ?)")
-            .bind(&id)
-            .bind(p.sku)
-            .bind(p.name)
-            .bind(p.price_major * scale)
-            .bind(q)
-            .execute(&mut **tx)
-            .await?;
+        t.items.extend([id.clone().into(), p.sku.into(), p.name.into(), (p.price_major * scale).into(), (*q).into()]);
     }
     if let Some(pares) = pares {
-        sqlx::query(
-            "INSERT INTO threeds_results (order_id, stage, transaction_id, threeds_version, enrolled, pares_status,
-                signature_verification, eci_flag, cavv_present, liability_shifted, created_at)
-             VALUES (?, ?, ?, '2.1.0', ?, ?, 'Y', ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(if challenged { "challenge" } else { "lookup" })
-        .bind(uuid::Builder::from_random_bytes(rng.r#gen()).into_uuid().to_string())
-        .bind(enrolled)
-        .bind(pares)
-        .bind(eci)
-        .bind(authenticated)
-        .bind(authenticated && enrolled == Some("Y"))
-        .bind(created + 1_000)
-        .execute(&mut **tx)
-        .await?;
+        t.threeds.extend([
+            id.clone().into(),
+            (if challenged { "challenge" } else { "lookup" }).into(),
+            uuid(rng, created + 1_000).into(),
+            "2.1.0".into(),
+            enrolled.into(),
+            pares.into(),
+            "Y".into(),
+            eci.into(),
+            authenticated.into(),
+            (authenticated && enrolled == Some("Y")).into(),
+            (created + 1_000).into(),
+        ]);
     }
-    let txn = uuid::Builder::from_random_bytes(rng.r#gen()).into_uuid().to_string();
+    let txn = uuid(rng, created + 2_000);
     if authenticated {
         let (attempt, provider_status) = match status {
             "declined" => ("declined", "DECLINED"),
             "failed" => ("failed", "FAILED"),
             _ => ("succeeded", if pre_auth { "AUTHORIZED" } else { "SETTLEMENT_REQUESTED" }),
         };
-        sqlx::query(
-            "INSERT INTO payment_attempts (id, order_id, kind, idempotency_key, amount_minor, status,
-                provider_transaction_id, provider_status, created_at, updated_at)
-             VALUES (?, ?, 'authorize', ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(uuid::Builder::from_random_bytes(rng.r#gen()).into_uuid().to_string())
-        .bind(&id)
-        .bind(uuid::Builder::from_random_bytes(rng.r#gen()).into_uuid().to_string())
-        .bind(amount)
-        .bind(attempt)
-        .bind(&txn)
-        .bind(provider_status)
-        .bind(created + 2_000)
-        .bind(created + 3_000)
-        .execute(&mut **tx)
-        .await?;
+        t.attempts.extend([
+            uuid(rng, created + 2_000).into(),
+            id.clone().into(),
+            "authorize".into(),
+            uuid(rng, created + 2_000).into(),
+            amount.into(),
+            attempt.into(),
+            txn.clone().into(),
+            provider_status.into(),
+            (created + 2_000).into(),
+            (created + 3_000).into(),
+        ]);
     }
     let events = [
         ("order_created", json!({"amount_minor": amount, "currency": currency.code(), "provider": "verifone"})),
@@ -201,14 +472,65 @@ async fn insert_one(
         ("payment_answered", json!({"id": txn, "status": status})),
         ("status_changed", json!({"from": "authorizing", "to": status})),
     ];
-    for (n, (kind, details)) in events.iter().enumerate() {
-        sqlx::query("INSERT INTO order_events (order_id, kind, details, created_at) VALUES (?, ?, ?, ?)")
-            .bind(&id)
-            .bind(kind)
-            .bind(details.to_string())
-            .bind(created + n as i64 * 1_000)
-            .execute(&mut **tx)
-            .await?;
+    for (n, (kind, details)) in events.into_iter().enumerate() {
+        t.events.extend([
+            id.clone().into(),
+            kind.into(),
+            details.to_string().into(),
+            (created + n as i64 * 1_000).into(),
+        ]);
     }
-    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn count(db: &Database, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&**db).await.unwrap()
+    }
+
+    /// A load in several transactions leaves whole orders, rollups that match them, the rollup trigger in
+    /// place and the write connection's settings as they were; a failed one leaves nothing of itself.
+    #[tokio::test]
+    async fn a_load_is_whole_and_leaves_the_connection_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = super::super::connect(&format!("sqlite://{}/d.db", dir.path().display())).await.unwrap();
+        insert_orders(&db, 1_234, 500, Currency::EUR, 9).await.unwrap();
+        assert_eq!(count(&db, "SELECT count(*) FROM orders").await, 1_234);
+        assert_eq!(count(&db, "SELECT count(*) FROM order_events").await, 4 * 1_234);
+        assert_eq!(count(&db, "SELECT count(DISTINCT order_id) FROM order_items").await, 1_234);
+        let orphans: Vec<(String,)> =
+            sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check").fetch_all(&*db).await.unwrap();
+        assert!(orphans.is_empty(), "{orphans:?}");
+        // Oldest first: references follow creation.
+        let newest: String = sqlx::query_scalar("SELECT merchant_reference FROM orders ORDER BY created_at DESC")
+            .fetch_one(&*db)
+            .await
+            .unwrap();
+        assert_eq!(newest, "DEMO-0001233");
+        for (rollup, keys) in [
+            ("order_totals", "currency, day, status, provider, card_brand, liability"),
+            ("order_totals_by_last4", "card_last4, currency, day, status, provider, card_brand, liability"),
+            ("order_totals_by_amount", "currency, amount_minor, month, status, provider, card_brand, liability"),
+        ] {
+            let differ = format!(
+                "SELECT count(*) FROM (SELECT {keys}, count(*), sum(amount_minor), sum(captured_minor),
+                    sum(refunded_minor) FROM order_rollup_keys GROUP BY {keys}
+                 EXCEPT SELECT * FROM {rollup})"
+            );
+            assert_eq!(count(&db, &differ).await, 0, "{rollup}");
+        }
+
+        let trigger = "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name = 'order_totals_on_insert'";
+        let again = insert_orders(&db, 10, 10, Currency::EUR, 9).await;
+        assert!(again.is_err(), "the same references twice");
+        assert_eq!(count(&db, "SELECT count(*) FROM orders").await, 1_234);
+        assert_eq!(count(&db, trigger).await, 1);
+        let mut tx = super::super::begin_write(&db).await.unwrap();
+        for (pragma, was) in [("foreign_keys", 1), ("secure_delete", 1), ("temp_store", 0), ("cache_size", -2000)] {
+            let now: i64 = sqlx::query_scalar(&format!("PRAGMA {pragma}")).fetch_one(&mut *tx).await.unwrap();
+            assert_eq!(now, was, "{pragma}");
+        }
+    }
 }
