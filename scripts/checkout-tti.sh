@@ -6,19 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 binary=${CARGO_TARGET_DIR:-target}/release/card-checkout
+site=${LEPTOS_SITE_ROOT:-target/site}
 port=3290
-for _ in $(seq 50); do
-  curl -s -o /dev/null "http://127.0.0.1:$port/" || break
-  port=$((port + 1))
-done
-scratch=$(mktemp -d)
-APP_ADDR=127.0.0.1:$port DATABASE_URL="sqlite://$scratch/tti.db" LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}" \
-  LEPTOS_ENV=PROD LOG_LEVEL=warn "$binary" >"$scratch/server.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$scratch"' EXIT
-for _ in $(seq 100); do
-  curl -fs "http://127.0.0.1:$port/health" >/dev/null && break
-  kill -0 $server 2>/dev/null || { cat "$scratch/server.log" >&2; exit 1; }
-  sleep 0.1
-done
+source scripts/release-server.sh
 (cd end2end && node perf/tti.mjs "http://127.0.0.1:$port" "${1:-7}")

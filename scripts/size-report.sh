@@ -16,22 +16,7 @@ for f in "$binary" "$site/pkg/card-checkout.css"; do
   [[ -f "$f" ]] || { echo "missing $f: run cargo leptos build --release first" >&2; exit 1; }
 done
 
-# The first port from $port on where nothing answers (other servers may be running on this machine).
-for _ in $(seq 50); do
-  curl -s -o /dev/null "http://127.0.0.1:$port/" || break
-  port=$((port + 1))
-done
-scratch=$(mktemp -d)
-APP_ADDR=127.0.0.1:$port DATABASE_URL="sqlite://$scratch/size.db" LEPTOS_SITE_ROOT="$site" LEPTOS_ENV=PROD \
-  LOG_LEVEL=warn "$binary" >"$scratch/server.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$scratch"' EXIT
-for _ in $(seq 100); do
-  curl -fs "http://127.0.0.1:$port/health" >/dev/null && break
-  kill -0 $server 2>/dev/null || { cat "$scratch/server.log" >&2; exit 1; }
-  sleep 0.1
-done
-kill -0 $server 2>/dev/null || { cat "$scratch/server.log" >&2; exit 1; } # it answered, not another server
+source scripts/release-server.sh
 page=$(curl -fsS "http://127.0.0.1:$port/checkout?tee=1")
 grep -q '<leptos-island' <<<"$page" || { echo "the checkout page has no island: is this the release build?" >&2; exit 1; }
 
