@@ -506,20 +506,23 @@ impl Checkout<'_> {
     /// takes it (single use, in the same transaction that keeps the request going on with the payment); a
     /// replayed, late or foreign one changes nothing, and the shopper is shown the order either way.
     pub async fn return_from_bank(&self, order_id: &str, posted: BankReturn) -> Result<(), CheckoutError> {
+        // The answer's name for the timeline, and the protocol version the authentication followed.
+        let (answer, kind, version) = match &posted.answer {
+            BankAnswer::Cres(v) => (v, "cres", "2"),
+            BankAnswer::PaRes(v) => (v, "pa_res", "1"),
+        };
+        // Checked before the single writer is taken: an unreadable post holds nobody up.
+        if !is_token(answer, MAX_BANK_ANSWER)
+            || posted.session.as_deref().is_some_and(|s| !is_token(s, MAX_BANK_ANSWER))
+        {
+            return Err(invalid("bank", "the bank's answer could not be read"));
+        }
         let mut tx = db::begin_write(self.pool).await?;
         let order = orders::get_locked(&mut tx, order_id).await.map_err(not_found)?;
         let taken = match order.status {
             PaymentStatus::Authorizing => orders::take_awaiting(&mut tx, order_id).await?,
             _ => None,
         };
-        let answer = match &posted.answer {
-            BankAnswer::Cres(v) | BankAnswer::PaRes(v) => v,
-        };
-        if !is_token(answer, MAX_BANK_ANSWER)
-            || posted.session.as_deref().is_some_and(|s| !is_token(s, MAX_BANK_ANSWER))
-        {
-            return Err(invalid("bank", "the bank's answer could not be read"));
-        }
         let Some(Awaiting::Bank { visit, attempt_id }) = taken.as_deref().map(Awaiting::parse).transpose()? else {
             return Ok(()); // nothing taken: the transaction rolls back
         };
@@ -531,10 +534,6 @@ impl Checkout<'_> {
         let request =
             acquirer.prepare_return(&visit, &posted.answer).map_err(|e| CheckoutError::Conflict(e.to_string()))?;
         payments::resend_with(&mut tx, &attempt_id, &request).await?;
-        let kind = match &posted.answer {
-            BankAnswer::Cres(_) => "cres",
-            BankAnswer::PaRes(_) => "pa_res",
-        };
         orders::append_event(&mut tx, order_id, "bank_returned", &json!({"answer": kind})).await?;
         tx.commit().await?;
 
@@ -542,10 +541,6 @@ impl Checkout<'_> {
         let (pool, providers, settings) = (self.pool.clone(), self.providers.clone(), self.settings.clone());
         let (order_id, pre_auth) = (order_id.to_owned(), order.capture_mode == CaptureMode::PreAuth);
         let (amount, currency) = (order.amount.minor(), order.amount.currency());
-        let version = match posted.answer {
-            BankAnswer::Cres(_) => "2",
-            BankAnswer::PaRes(_) => "1",
-        };
         let call = tokio::spawn(async move {
             // The authentication it reports followed the bank's challenge, in this protocol version.
             let answer = acquirer.resume(&request, currency).await.map(|mut t| {
