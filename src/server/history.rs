@@ -31,6 +31,15 @@ impl History<'_> {
         order_list::page(self.pool, filter, cursor, limit).await
     }
 
+    /// Every order matching `filter`, newest first, read `size` at a time as the consumer asks for more.
+    pub fn all_pages(
+        &self,
+        filter: OrderFilter,
+        size: i64,
+    ) -> impl futures_util::Stream<Item = Result<Vec<OrderRow>, sqlx::Error>> + Send + 'static {
+        order_list::pages((**self.pool).clone(), filter, size)
+    }
+
     pub async fn totals(&self, filter: &OrderFilter) -> Result<Vec<Totals>, sqlx::Error> {
         order_list::totals(self.pool, filter).await
     }

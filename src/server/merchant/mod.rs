@@ -10,18 +10,20 @@ mod timeline;
 
 use super::{
     actions, client_address,
-    db::{self, merchants::MerchantUser, order_list, orders::OrderError},
+    db::{self, merchants::MerchantUser, orders::OrderError},
     history::OrderDetail,
     state::AppState,
 };
 use crate::domain::{money::Money, status::Action};
 use axum::{
     Form, Router,
+    body::{Body, Bytes},
     extract::{FromRequestParts, Path, Query, State},
     http::{Extensions, HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{Html, IntoResponse, Redirect, Response},
     routing::{get, post},
 };
+use futures_util::StreamExt;
 use serde::Deserialize;
 
 /// Rows per page of the order history.
@@ -212,26 +214,21 @@ async fn order_csv(State(state): State<AppState>, _merchant: Merchant, Query(q):
     let Ok(filter) = q.filter(state.settings.shop.currency) else {
         return (StatusCode::BAD_REQUEST, "the filters are not valid; correct them on the order list").into_response();
     };
-    let mut out = String::from(list::CSV_HEADER);
-    let mut cursor = None;
-    // In pages, so the export of a large history never holds every row at once.
-    loop {
-        let rows = match state.history().page(&filter, cursor.as_ref(), 2000).await {
-            Ok(rows) => rows,
-            Err(e) => return internal("order export", e),
-        };
+    // Streamed a page at a time, so memory stays flat however long the history is. A database error after the
+    // first bytes ends the body early: the client sees a broken download, never a file that looks complete.
+    let rows = state.history().all_pages(filter, 2000).map(|page| {
+        let rows = page.inspect_err(|e| tracing::error!(error = %e, "order export failed"))?;
+        let mut out = String::with_capacity(rows.len() * 160);
         for r in &rows {
             list::csv_line(&mut out, r);
         }
-        match rows.last() {
-            Some(last) if rows.len() == 2000 => {
-                cursor = Some(order_list::Cursor { created_at: last.created_at, id: last.id.clone() })
-            }
-            _ => break,
-        }
-    }
+        Ok::<_, sqlx::Error>(Bytes::from(out))
+    });
+    let body = Body::from_stream(
+        futures_util::stream::once(async { Ok(Bytes::from_static(list::CSV_HEADER.as_bytes())) }).chain(rows),
+    );
     let name = format!("attachment; filename=\"orders-{}.csv\"", super::clock::format_date(db::now_ms()));
-    let mut res = out.into_response();
+    let mut res = body.into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
