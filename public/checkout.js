@@ -9,6 +9,7 @@ window.checkoutBridge = (function () {
   var challenge = null;
   var scripts = {};
   var fields = null;
+  var setups = {};
 
   /** Loads a provider script once (scripts in streamed HTML would not run) and resolves to its global. */
   function loaded(url, name) {
@@ -29,9 +30,10 @@ window.checkoutBridge = (function () {
   var CODES = { visa: 'VISA', mastercard: 'MASTERCARD', amex: 'AMEX', discover: 'DISCOVER', jcb: 'JCB' };
 
   return {
-    /** Loads Songbird and runs Cardinal.setup with the JWT; resolves to the device session id. */
+    /** Loads Songbird and runs Cardinal.setup with the JWT, once per JWT (the page starts it before the form
+     *  hydrates, the form then awaits the same set-up); resolves to the device session id. */
     setup: function (songbirdUrl, jwt) {
-      return loaded(songbirdUrl, 'Cardinal').then(function (Cardinal) {
+      setups[jwt] = setups[jwt] || loaded(songbirdUrl, 'Cardinal').then(function (Cardinal) {
         return new Promise(function (resolve, reject) {
           var ready = false;
           Cardinal.configure({
@@ -56,6 +58,7 @@ window.checkoutBridge = (function () {
           Cardinal.setup('init', { jwt: jwt });
         });
       });
+      return setups[jwt];
     },
 
     /** BIN profiling with the first digits of the card (9 or more). */
@@ -152,3 +155,10 @@ window.checkoutBridge = (function () {
     },
   };
 })();
+
+// The SDK's set-up does not wait for the form to hydrate: it starts as soon as the page is parsed (the form
+// awaits the same promise, and shows its failure).
+document.addEventListener('DOMContentLoaded', function () {
+  var sdk = document.querySelector('[data-sdk-jwt]');
+  if (sdk) window.checkoutBridge.setup(sdk.dataset.sdkUrl, sdk.dataset.sdkJwt).catch(function () {});
+});

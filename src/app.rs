@@ -23,13 +23,43 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options islands=true/>
+                <IslandScripts options/>
                 <MetaTags/>
             </head>
             <body>
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// What `<HydrationScripts islands=true/>` renders, less its wait for the browser to be idle: the bundle is
+/// imported as soon as the page is parsed, so the card form hydrates while the payment SDK sets up instead
+/// of after it (the SDK's scripts kept the page from being idle). Our pages have one island and no nested
+/// ones, so hydrating is a loop over the `leptos-island` elements.
+#[component]
+fn IslandScripts(options: LeptosOptions) -> impl IntoView {
+    // As `HydrationScripts` does in islands mode: only the islands' own HTML carries hydration markers.
+    if let Some(context) = Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
+    let pkg = format!("/{}/{}", options.site_pkg_dir, options.output_name);
+    let wasm =
+        if option_env!("LEPTOS_OUTPUT_NAME").is_some() { format!("{pkg}.wasm") } else { format!("{pkg}_bg.wasm") };
+    let nonce = leptos::nonce::use_nonce();
+    let script = format!(
+        "import init, * as islands from '{pkg}.js';\
+         await init({{module_or_path: '{wasm}'}});\
+         islands.hydrate();\
+         for (const el of document.querySelectorAll('leptos-island')) {{\
+           const island = islands[el.dataset.component];\
+           if (island) await island(el); else console.warn('no island named', el.dataset.component);\
+         }}"
+    );
+    view! {
+        <link rel="modulepreload" href=format!("{pkg}.js") crossorigin=""/>
+        <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin=""/>
+        <script type="module" nonce=nonce>{script}</script>
     }
 }
 

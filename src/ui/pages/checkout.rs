@@ -69,7 +69,12 @@ pub fn CheckoutPage() -> impl IntoView {
                 match start.await {
                     Some(Ok(s)) => EitherOf3::A(view! {
                         <TestCards cards=s.test_cards.clone()/>
-                        <div class="checkout">
+                        // Where checkout.js finds the SDK's set-up before the form has hydrated.
+                        <div
+                            class="checkout"
+                            data-sdk-url=s.plan.sdk.as_ref().map(|sdk| sdk.url.clone())
+                            data-sdk-jwt=s.plan.sdk.as_ref().map(|sdk| sdk.jwt.clone())
+                        >
                             <OrderSummary quote=s.quote.clone()/>
                             <CheckoutForm plan=s.plan.clone() checkout_key=s.checkout_key.clone() pay_label=pay_label(&s) cart=cart()/>
                         </div>
