@@ -27,7 +27,9 @@ install_crate() { # NAME VERSION BINARY [extra cargo install flags]
     cargo install "$name" --version "$version" --root "$TOOLS_DIR" "$@"
   fi
 }
-install_crate cargo-leptos "$CARGO_LEPTOS_VERSION" cargo-leptos --locked
+# Unoptimized (`--debug`, no debug info): it only drives cargo, wasm-bindgen and wasm-opt, so its own speed does
+# not show, and it compiles in a fraction of the CPU time of its LTO release profile (figures in the README).
+CARGO_PROFILE_DEV_DEBUG=0 install_crate cargo-leptos "$CARGO_LEPTOS_VERSION" cargo-leptos --locked --debug
 # wasm-bindgen-cli must match the wasm-bindgen crate pinned in Cargo.toml; it does not build with --locked.
 install_crate wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
 # OpenPGP.js v4 for the sandbox's verifone.js emulation (cargo-leptos copies public/ into the site), and

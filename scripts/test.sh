@@ -4,16 +4,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
-scripts/setup.sh --browser
 source scripts/env.sh
 export CARGO_TERM_COLOR=never
 
 phase() { printf '\n== %s\n' "$*"; phase_started=$SECONDS; }
 took() { printf '== %s took %ss\n' "$1" $((SECONDS - phase_started)); }
 
-phase "cargo test"
+# cargo test needs none of the set-up's tools, so on a fresh machine they install while it runs: each has
+# single-threaded stretches (linking, the tools' last crates) the other fills.
+phase "set-up (in the background) and cargo test"
+setup_log=$(mktemp)
+scripts/setup.sh --browser >"$setup_log" 2>&1 &
+setup=$!
+trap 'kill $setup 2>/dev/null || true' EXIT
 cargo test --locked
 took "cargo test"
+wait $setup || { cat "$setup_log"; echo "== set-up failed"; exit 1; }
+cat "$setup_log"
+took "set-up and cargo test"
 
 phase "release build (cargo leptos build --release)"
 cargo leptos build --release
