@@ -302,3 +302,102 @@ async fn a_stored_card_is_authenticated_with_its_token() {
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["details"]["missing_fields"], json!(["encrypted_card", "public_key_alias"]));
 }
+
+/// What an outside client following the published API does, end to end: a JWT for the browser SDK, the
+/// device session, the card encrypted as verifone.js encrypts it, the lookup, the issuer's challenge, the
+/// result JWT checked with `jwt/validate`, the payment with the validated 3-D Secure values and a reuse
+/// token asked for, a refund, and the transaction read back. (The browser half with both verifone.js calls
+/// is end2end/tests/sandbox-sdk.spec.ts "a published client end to end".)
+#[tokio::test]
+async fn published_client_end_to_end() {
+    let (_app, sb) = spawn().await;
+    let (m, y) = test_card_expiry();
+    // POST /oidc/3ds-service/v2/jwt/create {threeds_contract_id} -> {threeds_contract_id, jwt}.
+    let (status, created) = sb
+        .post("/verifone/oidc/3ds-service/v2/jwt/create", &json!({"threeds_contract_id": "sandbox-3ds-contract"}))
+        .await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(created["threeds_contract_id"], "sandbox-3ds-contract");
+    let session = sb.setup(created["jwt"].as_str().unwrap()).await.expect("Cardinal.setup");
+
+    let pan = "4000000000001091";
+    let lookup = json!({
+        "amount": 4_250,
+        "billing_first_name": "Grace",
+        "billing_last_name": "Hopper",
+        "billing_address_1": "1 Navy Way",
+        "billing_city": "Arlington",
+        "billing_country_code": "US",
+        "currency_code": "USD",
+        "device_info_id": session,
+        "email": "grace@example.com",
+        "merchant_reference": "order-e2e",
+        "threeds_contract_id": "sandbox-3ds-contract",
+        "encrypted_card": sb.encrypt(pan, &m, &y),
+        "public_key_alias": KEY_ALIAS,
+    });
+    let (status, looked) = sb.post(LOOKUP, &lookup).await;
+    assert_eq!(status, 200, "{looked}");
+    assert_eq!((looked["pares_status"].as_str(), looked["challenge_required"].as_str()), (Some("C"), Some("Y")));
+    let done = sb.answer_challenge(&looked, "submit", "1234").await;
+    assert!(done.contains("cardinal.acs.complete"), "{done}");
+    let validated = sb.validated(&looked).await;
+
+    // POST /oidc/3ds-service/v2/jwt/validate {authentication_id, jwt, threeds_contract_id}.
+    let (status, checked) = sb
+        .post(
+            "/verifone/oidc/3ds-service/v2/jwt/validate",
+            &json!({
+                "authentication_id": looked["authentication_id"],
+                "jwt": validated["jwt"],
+                "threeds_contract_id": "sandbox-3ds-contract",
+            }),
+        )
+        .await;
+    assert_eq!(status, 200, "{checked}");
+    let v = &checked["validation_result"];
+    assert_eq!((checked["action_code"].as_str(), v["pares_status"].as_str()), (Some("SUCCESS"), Some("Y")));
+
+    // POST /oidc/api/v2/transactions/card with the validated values.
+    let pay = json!({
+        "payment_provider_contract": CONTRACT,
+        "amount": 4_250,
+        "currency_code": "USD",
+        "merchant_reference": "order-e2e",
+        "card_brand": "VISA",
+        "public_key_alias": KEY_ALIAS,
+        "encrypted_card": sb.encrypt(pan, &m, &y),
+        "threed_authentication": {
+            "eci_flag": v["eci_flag"],
+            "enrolled": v["enrolled"],
+            "cavv": v["cavv"],
+            "pares_status": v["pares_status"],
+            "threeds_version": looked["threeds_version"],
+            "ds_transaction_id": v["ds_transaction_id"],
+            "signature_verification": v["signature_verification"],
+            "error_no": checked["error_no"],
+            "error_desc": checked["error_desc"],
+        },
+        "token_preference": {"token_scope": TOKEN_SCOPE},
+    });
+    let (status, paid) = sb.post_with(PAY, &pay, Some("e2e-pay-1")).await;
+    assert_eq!(status, 201, "{paid}");
+    assert_eq!((paid["status"].as_str(), paid["reason_code"].as_str()), (Some("AUTHORIZED"), Some("00")));
+    assert_eq!(paid["threed_authentication"]["cavv"], v["cavv"]);
+    assert!(paid["reuse_token"].is_string(), "{paid}");
+    let id = paid["id"].as_str().unwrap();
+
+    // POST /oidc/api/v2/transactions/{id}/refund, then GET /oidc/api/v2/transaction/{id}.
+    let (status, refund) = sb
+        .post_with(
+            &format!("/verifone/oidc/api/v2/transactions/{id}/refund"),
+            &json!({"amount": 4_250}),
+            Some("e2e-refund-1"),
+        )
+        .await;
+    assert_eq!((status.as_u16(), refund["status"].as_str()), (201, Some("REFUNDED")), "{refund}");
+    assert_eq!(refund["parent_id"], paid["id"]);
+    let (status, read) = sb.get(&format!("/verifone/oidc/api/v2/transaction/{id}")).await;
+    assert_eq!((status.as_u16(), read["status"].as_str()), (200, Some("REFUNDED")), "{read}");
+    assert_eq!(read["refunded_amount"], 4_250);
+}

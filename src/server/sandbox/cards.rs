@@ -166,7 +166,8 @@ pub enum CardDataError {
     Shape,
     #[error("captureTime is missing or not RFC 3339")]
     CaptureTime,
-    #[error("the card was captured more than 15 minutes ago; encrypt it again")]
+    /// Verifone: "Encrypted card is valid for only 15 minutes" (the `encrypted_card` description, eCommerce API).
+    #[error("encrypted card is valid for only 15 minutes after its captureTime; encrypt it again")]
     Stale,
     #[error("card: {0}")]
     Card(#[from] CardError),
@@ -213,7 +214,7 @@ pub fn parse_reentered(plain: &str, brand: CardBrand, now_ms: i64) -> Result<Opt
     check_capture_time(plain.capture_time.as_deref(), now_ms)?;
     let cvv = plain.cvv.as_deref().filter(|c| !c.is_empty()).ok_or(CardError::CvvMalformed)?;
     Cvv::parse(cvv, brand)?;
-    match plain.card_number.as_deref() {
+    match plain.card_number.as_deref().filter(|n| !n.trim().is_empty()) {
         Some(n) => Ok(Some(super::threeds::card_hash(CardNumber::parse(n)?.expose()))),
         None => Ok(None),
     }

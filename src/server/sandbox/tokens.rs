@@ -394,3 +394,37 @@ async fn get_card(State(sb): State<SandboxState>, headers: HeaderMap, Path(id): 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_credentials_are_read_as_the_published_schema_writes_them() {
+        let sc = |kind: &str, model: &str| {
+            stored_credential(
+                &json!({"stored_credential_type": kind, "processing_model_details": {"processing_model": model}}),
+            )
+        };
+        let initiator = |kind: &str, model: &str| sc(kind, model).unwrap().unwrap().initiator;
+        assert_eq!(initiator("SIGNUP", "CREDENTIAL_ON_FILE"), Initiator::Cardholder);
+        assert_eq!(initiator("SIGNUP", "RECURRING"), Initiator::Cardholder, "a sign-up is the cardholder's");
+        assert_eq!(initiator("CHARGE", "CREDENTIAL_ON_FILE"), Initiator::Cardholder);
+        for model in ["UNSCHEDULED_CREDENTIAL_ON_FILE", "RECURRING", "REAUTHORIZATION"] {
+            assert_eq!(initiator("CHARGE", model), Initiator::Merchant, "{model}");
+        }
+        assert!(stored_credential(&Value::Null).unwrap().is_none());
+        assert!(sc("CHARGE", "WEEKLY").is_err());
+        assert!(sc("REFUND", "RECURRING").is_err());
+        assert!(stored_credential(&json!({"stored_credential_type": "CHARGE"})).is_err());
+        assert!(stored_credential(&json!("SIGNUP")).is_err());
+    }
+
+    #[test]
+    fn reuse_tokens_are_sixteen_digits_no_card_network_starts_with() {
+        for _ in 0..100 {
+            let t = new_reuse_token();
+            assert!(t.len() == 16 && t.starts_with('9') && t.chars().all(|c| c.is_ascii_digit()), "{t}");
+        }
+    }
+}
