@@ -31,8 +31,15 @@ async fn spawn() -> (TestApp, Sandbox) {
 }
 
 async fn put(sb: &Sandbox, path: &str, body: &Value) -> (StatusCode, Value) {
-    let res =
-        sb.http.put(format!("{}{path}", sb.base)).basic_auth(USER.0, Some(USER.1)).json(body).send().await.unwrap();
+    send(sb.http.put(format!("{}{path}", sb.base)), body).await
+}
+
+async fn patch(sb: &Sandbox, path: &str, body: &Value) -> (StatusCode, Value) {
+    send(sb.http.patch(format!("{}{path}", sb.base)), body).await
+}
+
+async fn send(req: reqwest::RequestBuilder, body: &Value) -> (StatusCode, Value) {
+    let res = req.basic_auth(USER.0, Some(USER.1)).json(body).send().await.unwrap();
     let status = res.status();
     (status, res.json().await.unwrap_or(Value::Null))
 }
@@ -221,6 +228,28 @@ async fn put_card_stores_and_updates_and_an_mit_needs_a_prior_cit() {
     assert_eq!(updated["expiry_year"].as_i64(), later.parse().ok());
     let (_, read) = sb.get(&format!("{CARD}/{}", token.as_str().unwrap())).await;
     assert_eq!(read["expiry_year"].as_i64(), later.parse().ok());
+
+    // `PATCH /v2/card/{id}` (published `PatchDto`): a new expiry as numbers, or in an encrypted card of the
+    // same card; another card, half an expiry or an unknown token is refused.
+    let path = format!("{CARD}/{}", token.as_str().unwrap());
+    let latest = later.parse::<i64>().unwrap() + 1;
+    let (status, patched) = patch(&sb, &path, &json!({"expiry_month": 12, "expiry_year": latest})).await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!((patched["expiry_month"].as_i64(), patched["expiry_year"].as_i64()), (Some(12), Some(latest)));
+    assert_eq!(patched["reuse_token"], token);
+    let same_card =
+        json!({"encrypted_card": sb.encrypt("5555555555554444", &m, &later), "public_key_alias": KEY_ALIAS});
+    let (status, patched) = patch(&sb, &path, &same_card).await;
+    assert_eq!((status.as_u16(), patched["expiry_year"].as_i64()), (200, later.parse().ok()), "{patched}");
+    let other_card =
+        json!({"encrypted_card": sb.encrypt("4111111111111111", &m, &later), "public_key_alias": KEY_ALIAS});
+    let (status, body) = patch(&sb, &path, &other_card).await;
+    assert_published_refusal(status, &body, "encrypted_card");
+    let (status, body) = patch(&sb, &path, &json!({"expiry_month": 12})).await;
+    assert_published_refusal(status, &body, "expiry_year");
+    let (status, body) = patch(&sb, &path, &json!({"expiry_month": 13, "expiry_year": latest})).await;
+    assert_published_refusal(status, &body, "expiry_month");
+    assert_eq!(patch(&sb, &format!("{CARD}/9000000000000000"), &json!({})).await.0, 404);
 
     // No cardholder-initiated payment on this token yet: a merchant-initiated charge is refused.
     let scheme = json!("0123456789abcdef");

@@ -246,6 +246,14 @@ impl Vault {
         Ok(stored.clone())
     }
 
+    /// Applies `update` to the card stored under `token`.
+    fn update(&mut self, token: &str, update: impl FnOnce(&mut StoredCard)) -> Option<StoredCard> {
+        let t = self.tokens.get_mut(token)?;
+        update(t);
+        t.updated_at = now_ms();
+        Some(t.clone())
+    }
+
     /// Records an approved cardholder-initiated payment on `token`.
     pub fn record_cit(&mut self, token: &str, transaction_id: &str, scheme_reference: &str) {
         if let Some(t) = self.tokens.get_mut(token) {
@@ -338,7 +346,7 @@ pub fn check_mit(sb: &SandboxState, token: Option<&str>, sc: &StoredCredential) 
 }
 
 pub fn router() -> Router<SandboxState> {
-    Router::new().route("/v2/card", put(put_card)).route("/v2/card/{id}", get(get_card))
+    Router::new().route("/v2/card", put(put_card)).route("/v2/card/{id}", get(get_card).patch(patch_card))
 }
 
 /// `PUT /v2/card`: stores the encrypted card under a reuse token (or updates the card already stored, e.g.
@@ -392,6 +400,66 @@ async fn get_card(State(sb): State<SandboxState>, headers: HeaderMap, Path(id): 
                 super::ecommerce::error_value(StatusCode::NOT_FOUND, "Token not found", json!({"id": id}));
             (status, Json(body)).into_response()
         }
+    }
+}
+
+/// `PATCH /v2/card/{reuse_token}` (published `PatchDto`): a new expiry, as `expiry_month` + `expiry_year` or
+/// inside an `encrypted_card` of the same card, and a new `token_expiry_date`. Answers the `CardResponse`.
+async fn patch_card(
+    State(sb): State<SandboxState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    if let Err(denied) = auth::check(&sb, &headers, true) {
+        return denied;
+    }
+    let refuse =
+        |(field, why): Refusal| super::ecommerce::refusal(&format!("Invalid {field}: {why}"), json!({"field": field}));
+    let Ok(body) = auth::json_object(&body) else {
+        return super::ecommerce::refusal("Request body is not a JSON object", json!({}));
+    };
+    let Some(stored) = sb.vault.lock().unwrap().get(&id).cloned() else {
+        let (status, body) = super::ecommerce::error_value(StatusCode::NOT_FOUND, "Token not found", json!({"id": id}));
+        return (status, Json(body)).into_response();
+    };
+    let mut expiry = stored.facts.expiry;
+    if body.get("encrypted_card").is_some() {
+        let mut card = body.clone();
+        card.as_object_mut().map(|o| o.remove("reuse_token"));
+        match presented(&sb, &card) {
+            Ok(p) if p.facts.hash != stored.facts.hash => {
+                return refuse(("encrypted_card", "the card is not the one stored under this token".to_owned()));
+            }
+            Ok(p) => expiry = p.facts.expiry,
+            Err(r) => return refuse(r),
+        }
+    }
+    match (body.get("expiry_month"), body.get("expiry_year")) {
+        (None, None) => {}
+        (Some(m), Some(y)) => {
+            let m = m.as_u64().and_then(|m| u8::try_from(m).ok());
+            let y = y.as_u64().and_then(|y| u16::try_from(y).ok());
+            let valid = m.zip(y).and_then(|(m, y)| crate::domain::card::Expiry::new(m, y, today()).ok());
+            match valid {
+                Some(e) => expiry = (e.month(), e.year()),
+                None => return refuse(("expiry_month", "with expiry_year, a month and year not passed".to_owned())),
+            }
+        }
+        _ => return refuse(("expiry_year", "expiry_month and expiry_year go together".to_owned())),
+    }
+    let token_expiry_date = match body.get("token_expiry_date").and_then(Value::as_str) {
+        None => stored.token_expiry_date.clone(),
+        Some(d) if crate::server::clock::parse_date(d).is_some() => Some(d.to_owned()),
+        Some(_) => return refuse(("token_expiry_date", "a date (YYYY-MM-DD)".to_owned())),
+    };
+    let updated = sb.vault.lock().unwrap().update(&id, |t| {
+        t.facts.expiry = expiry;
+        t.token_expiry_date = token_expiry_date;
+    });
+    match updated {
+        Some(t) => Json(t.card_response(true)).into_response(),
+        None => super::ecommerce::refusal("Token not found", json!({"id": id})),
     }
 }
 
