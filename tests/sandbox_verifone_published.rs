@@ -430,3 +430,52 @@ async fn published_client_end_to_end() {
     assert_eq!((status.as_u16(), read["status"].as_str()), (200, Some("REFUNDED")), "{read}");
     assert_eq!(read["refunded_amount"], 4_250);
 }
+
+/// Amounts are integers in the minor units of the currency's ISO 4217 exponent (from the `iso_currency`
+/// table): the issuer's page shows JPY 4250 as 4,250 and BHD 4250 as 4.250; Cardinal's result names the
+/// numeric code; a decimal amount or a code not in ISO 4217 is refused.
+#[tokio::test]
+async fn amounts_follow_each_currencys_exponent() {
+    let (_app, sb) = spawn().await;
+    let (m, y) = test_card_expiry();
+    let pan = "4000000000001091";
+    for (currency, numeric, shown) in [("JPY", "392", "4,250"), ("BHD", "048", "4.250"), ("EUR", "978", "42.50")] {
+        let session = sb.session().await;
+        let mut body = sb.lookup_body(&session, &sb.encrypt(pan, &m, &y), 4_250, "order-fx");
+        body["currency_code"] = json!(currency);
+        let (status, looked) = sb.post(LOOKUP, &body).await;
+        assert_eq!(status, 200, "{currency}: {looked}");
+        let page = sb
+            .http
+            .get(looked["acs_url"].as_str().unwrap())
+            .query(&[("creq", looked["payload"].as_str().unwrap())])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(&format!("{currency} {shown}")), "{currency}: {page}");
+        sb.answer_challenge(&looked, "submit", "1234").await;
+        let validated = sb.validated(&looked).await;
+        let ext = &validated["data"]["Payment"]["ExtendedData"];
+        assert_eq!((ext["CurrencyCode"].as_str(), ext["Amount"].as_str()), (Some(numeric), Some("4250")), "{currency}");
+
+        let mut pay = card_payment(&sb.encrypt(pan, &m, &y), 4_250);
+        pay["currency_code"] = json!(currency);
+        pay["threed_authentication"] = json!({
+            "eci_flag": ext["ECIFlag"], "enrolled": "Y", "cavv": ext["CAVV"], "pares_status": ext["PAResStatus"],
+            "threeds_version": looked["threeds_version"], "ds_transaction_id": looked["ds_transaction_id"],
+            "signature_verification": ext["SignatureVerification"],
+        });
+        let (status, paid) = sb.post(PAY, &pay).await;
+        assert_eq!((status.as_u16(), paid["status"].as_str()), (201, Some("AUTHORIZED")), "{currency}: {paid}");
+        assert_eq!((paid["amount"].as_i64(), paid["currency_code"].as_str()), (Some(4_250), Some(currency)));
+    }
+    for (field, value) in [("amount", json!(42.5)), ("currency_code", json!("jpy")), ("currency_code", json!("ABC"))] {
+        let mut pay = card_payment(&sb.encrypt("4111111111111111", &m, &y), 4_250);
+        pay[field] = value;
+        let (status, body) = sb.post(PAY, &pay).await;
+        assert_published_refusal(status, &body, field);
+    }
+}
