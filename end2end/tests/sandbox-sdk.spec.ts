@@ -84,3 +84,72 @@ test('cancel in the challenge gives the cancel outcome', async ({ page, request 
   const { data } = await validated(page);
   expect(data).toMatchObject({ ActionCode: 'ERROR', ErrorNumber: 10011, ErrorDescription: 'Canceled by user' });
 });
+
+// What a client written against Verifone's published API does, with only the base URL, credentials and key
+// configured: JWT, Cardinal setup, the card encrypted with each verifone.js call (getEncryptedCardDetails for
+// the lookup, encryptCard for the payment), the challenge, jwt/validate, the payment with a reuse token asked
+// for, a refund; then a payment with the stored card and the CVV alone entered again (encryptCard({cvv})).
+test('a published client end to end', async ({ page, request }) => {
+  const auth = { authorization: SANDBOX.auth };
+  const tokenScope = '5a0c2d6e-8f4b-4c1a-9e3d-7b2f1a6c0d94';
+  const browser = await setUpBrowser(page, request, '4000000000001091');
+  const answer = await lookup(request, browser.sessionId, browser.encryptedCard, 4250);
+  expect(answer.pares_status).toBe('C');
+  const acs = await continueChallenge(page, answer);
+  await acs.getByLabel('Verification code').fill('1234');
+  await acs.getByRole('button', { name: 'Submit' }).click();
+  const { jwt } = await validated(page);
+  const checked = await (await request.post('/sandbox/verifone/oidc/3ds-service/v2/jwt/validate', {
+    headers: auth,
+    data: { authentication_id: answer.authentication_id, jwt, threeds_contract_id: SANDBOX.contract },
+  })).json();
+  expect(checked).toMatchObject({ action_code: 'SUCCESS', validation_result: { pares_status: 'Y' } });
+
+  const armored = await (await request.get(`/sandbox/verifone/keys/${SANDBOX.keyAlias}`)).text();
+  const { card, cvvOnly } = await page.evaluate(async ({ key, expiry }) => {
+    const w = window as any;
+    const card: string = await w.verifone.encryptCard({ cardNumber: '4000000000001091', cvv: '123', ...expiry }, key);
+    const cvvOnly: string = await w.verifone.encryptCard({ cvv: '123' }, key);
+    return { card, cvvOnly };
+  }, { key: armored, expiry: testCardExpiry() });
+
+  const v = checked.validation_result;
+  const pay = await request.post('/sandbox/verifone/oidc/api/v2/transactions/card', {
+    headers: auth,
+    data: {
+      payment_provider_contract: 'sandbox-payment-contract', amount: 4250, currency_code: 'EUR',
+      merchant_reference: 'sdk-e2e', public_key_alias: SANDBOX.keyAlias, encrypted_card: card,
+      threed_authentication: {
+        eci_flag: v.eci_flag, enrolled: v.enrolled, cavv: v.cavv, pares_status: v.pares_status,
+        threeds_version: answer.threeds_version, ds_transaction_id: v.ds_transaction_id,
+        signature_verification: v.signature_verification,
+      },
+      token_preference: { token_scope: tokenScope },
+      stored_credential: { stored_credential_type: 'SIGNUP', processing_model_details: { processing_model: 'CREDENTIAL_ON_FILE' } },
+    },
+  });
+  const paid = await pay.json();
+  expect(pay.status(), JSON.stringify(paid)).toBe(201);
+  expect(paid).toMatchObject({ status: 'AUTHORIZED', card_details: { masked_card_number: '400000****1091' } });
+  expect(typeof paid.reuse_token).toBe('string');
+
+  const refund = await request.post(`/sandbox/verifone/oidc/api/v2/transactions/${paid.id}/refund`, {
+    headers: auth, data: { amount: 4250 },
+  });
+  expect(refund.status()).toBe(201);
+  expect((await refund.json()).status).toBe('REFUNDED');
+
+  // The shopper pays again with the stored card, the CVV alone encrypted by verifone.js.
+  const again = await request.post('/sandbox/verifone/oidc/api/v2/transactions/card', {
+    headers: auth,
+    data: {
+      payment_provider_contract: 'sandbox-payment-contract', amount: 1200, currency_code: 'EUR',
+      merchant_reference: 'sdk-e2e-2', reuse_token: paid.reuse_token,
+      public_key_alias: SANDBOX.keyAlias, encrypted_card: cvvOnly,
+      stored_credential: { stored_credential_type: 'CHARGE', processing_model_details: { processing_model: 'CREDENTIAL_ON_FILE' } },
+    },
+  });
+  const charged = await again.json();
+  expect(again.status(), JSON.stringify(charged)).toBe(201);
+  expect(charged).toMatchObject({ status: 'AUTHORIZED', cvv_present: true, reuse_token: paid.reuse_token });
+});

@@ -116,7 +116,8 @@ async fn result(State(sb): State<SandboxState>, Json(req): Json<ResultRef>) -> R
     let Some(outcome) = a.challenge.as_ref().and_then(|c| c.outcome.clone()) else {
         return sdk_error(StatusCode::CONFLICT, "the challenge is not finished");
     };
-    let currency = Currency::parse(&a.currency_code).map(|c| c.numeric().to_string()).unwrap_or_default();
+    // The ISO 4217 numeric code is three digits, leading zeros kept ("048" for BHD).
+    let currency = Currency::parse(&a.currency_code).map(|c| format!("{:03}", c.numeric())).unwrap_or_default();
     let authorization_payload = json!({
         "eci": a.eci_flag,
         "authenticationValue": a.cavv,

@@ -4,7 +4,7 @@
  *   verifone.encryptCard(card, key)             -> Promise of the encrypted card string itself
  * The encrypted card is base64 of an ASCII-armored OpenPGP message (OpenPGP.js v4, loaded on first use)
  * encrypted to `key`, the armored public key or its base64. The plaintext is the JSON Verifone decrypts, with
- * the capture time; a two-digit expiry year is taken as 20YY.
+ * the capture time and the tags given; a two-digit expiry year is taken as 20YY.
  */
 (function () {
   'use strict';
@@ -41,13 +41,12 @@
     return loadOpenPgp().then(function (openpgp) {
       return openpgp.key.readArmored(armored(key)).then(function (read) {
         if (read.err && read.err.length) throw read.err[0];
-        var plain = {
-          captureTime: new Date().toISOString(),
-          cardNumber: String(card.cardNumber || '').replace(/\D/g, ''),
-          expiryMonth: card.expiryMonth,
-          expiryYear: fullYear(card.expiryYear),
-          cvv: card.cvv,
-        };
+        // Only the tags given: a stored card's CVV entered again is encrypted on its own.
+        var plain = { captureTime: new Date().toISOString() };
+        if (card.cardNumber != null) plain.cardNumber = String(card.cardNumber).replace(/\D/g, '');
+        if (card.expiryMonth != null) plain.expiryMonth = card.expiryMonth;
+        if (card.expiryYear != null) plain.expiryYear = fullYear(card.expiryYear);
+        if (card.cvv != null) plain.cvv = card.cvv;
         if (card.cardholderName) plain.cardholderName = card.cardholderName;
         return openpgp.encrypt({ message: openpgp.message.fromText(JSON.stringify(plain)), publicKeys: read.keys });
       });
