@@ -71,7 +71,7 @@ fn limited(e: crate::server::limits::LimitError) -> CheckoutFnError {
 
 /// The client's address, read as the back office reads it (`TRUSTED_PROXIES`).
 #[cfg(feature = "ssr")]
-fn client_address(state: &crate::server::state::AppState) -> String {
+pub(crate) fn client_address(state: &crate::server::state::AppState) -> String {
     match leptos::prelude::use_context::<axum::http::request::Parts>() {
         Some(p) => {
             crate::server::client_address::of_request(&p.extensions, &p.headers, &state.settings.trusted_proxies)
