@@ -195,6 +195,8 @@ pub mod sandbox_defaults {
     pub const VERIFONE_3DS_CONTRACT_ID: &str = "sandbox-3ds-contract";
     pub const VERIFONE_PAYMENT_CONTRACT: &str = "sandbox-payment-contract";
     pub const VERIFONE_PUBLIC_KEY_ALIAS: &str = "sandbox-key";
+    /// The sandbox's token scope (a uuid, as Verifone Central names a token vault).
+    pub const VERIFONE_TOKEN_SCOPE: &str = "5a0c2d6e-8f4b-4c1a-9e3d-7b2f1a6c0d94";
     pub const BAMBORA_MERCHANT_ID: &str = "300200578";
     pub const BAMBORA_API_PASSCODE: &str = "sandbox-passcode";
     pub const BAMBORA_REPORT_PASSCODE: &str = "sandbox-report-passcode";

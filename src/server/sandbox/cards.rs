@@ -3,7 +3,7 @@
 //! The sandbox makes its own key pair once, keeps it in a file (`SANDBOX_KEY_FILE`) so a merchant page or a
 //! client given the public key keeps working across restarts, and publishes the public key under its alias.
 
-use crate::domain::card::{CardError, CardNumber, Cvv, Expiry, YearMonth};
+use crate::domain::card::{CardBrand, CardError, CardNumber, Cvv, Expiry, YearMonth};
 use base64::{Engine, engine::general_purpose::STANDARD};
 use pgp::{
     composed::{
@@ -141,8 +141,11 @@ pub enum DecryptError {
 #[serde(rename_all = "camelCase")]
 struct Plain {
     capture_time: Option<String>,
-    card_number: String,
+    card_number: Option<String>,
+    // Absent beside a reuse token (only the CVV entered again); `parse_card` requires them.
+    #[serde(default)]
     expiry_month: serde_json::Value,
+    #[serde(default)]
     expiry_year: serde_json::Value,
     cvv: Option<String>,
     #[allow(dead_code)]
@@ -172,14 +175,20 @@ pub enum CardDataError {
 /// How long an encrypted card stays usable after its `captureTime` (Verifone: 15 minutes).
 pub const CAPTURE_LIFETIME_MS: i64 = 15 * 60 * 1000;
 
-/// Parses the decrypted JSON and checks the card as an issuer would, on `today` at `now_ms` (Unix ms).
-pub fn parse_card(plain: &str, today: YearMonth, now_ms: i64) -> Result<Card, CardDataError> {
-    let plain: Plain = serde_json::from_str(plain).map_err(|_| CardDataError::Shape)?;
-    let captured = plain.capture_time.as_deref().and_then(rfc3339_ms).ok_or(CardDataError::CaptureTime)?;
+/// `captureTime` is required and no older than 15 minutes at `now_ms`.
+fn check_capture_time(capture_time: Option<&str>, now_ms: i64) -> Result<(), CardDataError> {
+    let captured = capture_time.and_then(rfc3339_ms).ok_or(CardDataError::CaptureTime)?;
     if now_ms - captured > CAPTURE_LIFETIME_MS {
         return Err(CardDataError::Stale);
     }
-    let number = CardNumber::parse(&plain.card_number)?;
+    Ok(())
+}
+
+/// Parses the decrypted JSON and checks the card as an issuer would, on `today` at `now_ms` (Unix ms).
+pub fn parse_card(plain: &str, today: YearMonth, now_ms: i64) -> Result<Card, CardDataError> {
+    let plain: Plain = serde_json::from_str(plain).map_err(|_| CardDataError::Shape)?;
+    check_capture_time(plain.capture_time.as_deref(), now_ms)?;
+    let number = CardNumber::parse(plain.card_number.as_deref().unwrap_or_default())?;
     let as_num = |v: &serde_json::Value| match v {
         serde_json::Value::Number(n) => n.as_u64(),
         serde_json::Value::String(s) => s.trim().parse().ok(),
@@ -195,6 +204,19 @@ pub fn parse_card(plain: &str, today: YearMonth, now_ms: i64) -> Result<Card, Ca
         None => None,
     };
     Ok(Card { number, expiry, cvv })
+}
+
+/// Parses an encrypted card that accompanies a reuse token: `captureTime` and the CVV entered again (checked
+/// for `brand`), and optionally the number, whose hash it answers.
+pub fn parse_reentered(plain: &str, brand: CardBrand, now_ms: i64) -> Result<Option<[u8; 32]>, CardDataError> {
+    let plain: Plain = serde_json::from_str(plain).map_err(|_| CardDataError::Shape)?;
+    check_capture_time(plain.capture_time.as_deref(), now_ms)?;
+    let cvv = plain.cvv.as_deref().filter(|c| !c.is_empty()).ok_or(CardError::CvvMalformed)?;
+    Cvv::parse(cvv, brand)?;
+    match plain.card_number.as_deref() {
+        Some(n) => Ok(Some(super::threeds::card_hash(CardNumber::parse(n)?.expose()))),
+        None => Ok(None),
+    }
 }
 
 /// Unix ms of "2026-11-23T09:05:29Z", with fractional seconds or an offset ("+01:00").

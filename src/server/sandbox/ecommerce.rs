@@ -1,9 +1,12 @@
 //! Verifone's eCommerce API: card payments (sale and pre-authorization), reads, refunds, captures and voids,
 //! with idempotency keys replaying the first answer.
 
-use super::{SandboxState, Table, auth, new_id, now_secs, scenarios::amount_rule, threeds::card_hash};
+use super::{
+    SandboxState, Table, auth, new_id, now_secs,
+    scenarios::amount_rule,
+    tokens::{self, Initiator},
+};
 use crate::domain::money::Currency;
-use crate::server::clock::today;
 use axum::{
     Json, Router,
     body::Bytes,
@@ -54,6 +57,11 @@ pub struct Transaction {
     pub rrn: String,
     pub stan: String,
     pub threed: Option<Value>,
+    /// The published `StoredCredential` answer (`{}` for a payment that is none).
+    pub stored_credential: Value,
+    /// The reuse token the payment stored the card under or paid with, and its `TokenDetails`.
+    pub reuse_token: Option<String>,
+    pub token_details: Option<Value>,
     pub created_at: i64,
     /// For refunds and captures: the payment they belong to.
     pub parent_id: Option<String>,
@@ -78,7 +86,7 @@ impl Transaction {
             "created_by": sb.config.user_uid,
             "cvv_present": self.cvv_present,
             "cvv_result": if self.cvv_present { CVV_RESULT.0 } else { CVV_RESULT.1 },
-            "stored_credential": {},
+            "stored_credential": self.stored_credential,
             "rrn": self.rrn,
             "stan": self.stan,
             "shopper_interaction": "ECOMMERCE",
@@ -99,6 +107,8 @@ impl Transaction {
                 "expiry_year": self.expiry.1,
             },
             "threed_authentication": self.threed,
+            "reuse_token": self.reuse_token,
+            "token_details": self.token_details,
             "reversal_status": "NONE",
             "parent_id": self.parent_id,
             "created_at": self.created_at,
@@ -112,7 +122,7 @@ const CVV_RESULT: (&str, &str) = ("1", "0");
 
 /// The card network's reference of a payment: the seed's example is a date and the payment id's hex; the
 /// sandbox uses the id's hex alone `[I]`.
-fn scheme_reference(id: &str) -> String {
+pub fn scheme_reference(id: &str) -> String {
     id.replace('-', "")
 }
 
@@ -175,7 +185,7 @@ fn idempotent(
     (status, Json(answer)).into_response()
 }
 
-fn error_value(status: StatusCode, message: &str, details: Value) -> (StatusCode, Value) {
+pub fn error_value(status: StatusCode, message: &str, details: Value) -> (StatusCode, Value) {
     let body = json!({
         "code": status.as_u16(),
         "message": message,
@@ -184,6 +194,12 @@ fn error_value(status: StatusCode, message: &str, details: Value) -> (StatusCode
         "reversal_status": "NONE",
     });
     (status, body)
+}
+
+/// A 400 with the published body.
+pub fn refusal(message: &str, details: Value) -> Response {
+    let (status, body) = error_value(StatusCode::BAD_REQUEST, message, details);
+    (status, Json(body)).into_response()
 }
 
 async fn card_payment(State(sb): State<SandboxState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -231,38 +247,80 @@ fn pay(sb: &SandboxState, req: &Value) -> (StatusCode, Value) {
         Some(t @ Value::Object(_)) => Some(t.clone()),
         Some(_) => return invalid("threed_authentication", "an object"),
     };
-    if absent(&"encrypted_card") {
-        // The sandbox issues no reuse tokens, so none is known.
-        return invalid("reuse_token", "no card is stored under this token");
-    }
-    if req["public_key_alias"].as_str() != Some(&sb.key.alias) {
-        return invalid("public_key_alias", "no key with this alias");
-    }
-    let plain = match sb.key.decrypt(req["encrypted_card"].as_str().unwrap_or_default()) {
-        Ok(p) => p,
-        Err(e) => return invalid("encrypted_card", &e.to_string()),
+    let refused = |(field, why): tokens::Refusal| invalid(field, &why);
+    let stored_credential = match tokens::stored_credential(&req["stored_credential"]) {
+        Ok(sc) => sc,
+        Err(r) => return refused(r),
     };
-    let card = match super::cards::parse_card(&plain, today(), crate::server::db::now_ms()) {
+    let preference = match req.get("token_preference").filter(|p| !p.is_null()) {
+        None => None,
+        Some(p) => match tokens::preference(sb, p) {
+            Ok(p) => Some(p),
+            Err(r) => return refused(r),
+        },
+    };
+    let card = match tokens::presented(sb, req) {
         Ok(c) => c,
-        Err(e) => return invalid("encrypted_card", &e.to_string()),
+        Err(r) => return refused(r),
     };
     // Optional; when given, it must name the card's brand.
     let brand_given = req.get("card_brand").filter(|b| !b.is_null());
-    if brand_given.is_some_and(|b| !b.as_str().is_some_and(|b| b.eq_ignore_ascii_case(card.number.brand().code()))) {
+    if brand_given.is_some_and(|b| !b.as_str().is_some_and(|b| b.eq_ignore_ascii_case(card.facts.brand.code()))) {
         return invalid("card_brand", "does not match the card");
     }
+    // What a stored-credential payment cites: a sign-up keeps the card, so it needs a token to keep it under;
+    // a merchant-initiated charge needs the cardholder's payment on that token.
+    let initial = match &stored_credential {
+        Some(sc) if sc.initiator == Initiator::Merchant => match tokens::check_mit(sb, card.token.as_deref(), sc) {
+            Ok(cited) => Some(cited),
+            Err(r) => return refused(r),
+        },
+        Some(sc) if sc.signup && card.token.is_none() && preference.as_ref().is_none_or(|p| !p.reuse) => {
+            return invalid("token_preference", "a SIGNUP stores the card: ask for a reuse token");
+        }
+        _ => None,
+    };
     let pre_auth = req["auth_type"].as_str() == Some("PRE_AUTH") || req["capture_now"] == json!(false);
-    let (status, reason_code, message) =
-        match check_threed(sb, threed.as_ref(), card_hash(card.number.expose()), amount, currency) {
-            Err(why) => ("DECLINED", "05", why),
-            Ok(()) => match amount_rule(amount) {
-                Some(rule) => (rule.status, rule.reason_code, rule.message.to_owned()),
-                None => ("AUTHORIZED", "00", "Approved".to_owned()),
-            },
-        };
+    let (status, reason_code, message) = match check_threed(sb, threed.as_ref(), card.facts.hash, amount, currency) {
+        Err(why) => ("DECLINED", "05", why),
+        Ok(()) => match amount_rule(amount) {
+            Some(rule) => (rule.status, rule.reason_code, rule.message.to_owned()),
+            None => ("AUTHORIZED", "00", "Approved".to_owned()),
+        },
+    };
     let approved = status == "AUTHORIZED";
+    let id = new_id();
+    // An approved payment stores the card when asked to; the token's details go with every payment on it.
+    let stored = match (&preference, approved) {
+        (Some(p), true) => {
+            let t = sb.vault.lock().unwrap().store(&sb.config.token_scope, card.facts.clone(), p.expiry_date.clone());
+            Some((t, p.reuse))
+        }
+        _ => card.token.as_deref().and_then(|t| sb.vault.lock().unwrap().get(t).cloned()).map(|t| (t, true)),
+    };
+    let reuse_token = stored.as_ref().filter(|(_, reuse)| *reuse).map(|(t, _)| t.reuse_token.clone());
+    let scheme_ref = scheme_reference(&id);
+    let stored_credential_answer = match &stored_credential {
+        None => json!({}),
+        Some(sc) => {
+            // The first payment of the credential is the reference later charges cite.
+            let (reference, first_scheme_ref) = match &initial {
+                Some((txn, r)) => (txn.clone(), r.clone()),
+                None => (id.clone(), scheme_ref.clone()),
+            };
+            if let Some(token) = reuse_token.as_ref().filter(|_| approved && sc.initiator == Initiator::Cardholder) {
+                sb.vault.lock().unwrap().record_cit(token, &id, &scheme_ref);
+            }
+            json!({
+                "stored_credential_type": if sc.signup { "SIGNUP" } else { "CHARGE" },
+                "processing_model": sc.processing_model,
+                "scheme_reference": first_scheme_ref,
+                "reference": reference,
+            })
+        }
+    };
     let txn = Transaction {
-        id: new_id(),
+        id,
         pre_auth,
         amount,
         currency: currency.code().to_owned(),
@@ -273,15 +331,18 @@ fn pay(sb: &SandboxState, req: &Value) -> (StatusCode, Value) {
         captured: if approved && !pre_auth { amount } else { 0 },
         refunded: 0,
         released: 0,
-        card_brand: card.number.brand().code().to_owned(),
-        masked_card: format!("{}****{}", card.number.bin6(), card.number.last4()),
-        expiry: (card.expiry.month(), card.expiry.year()),
-        par: payment_account_reference(card_hash(card.number.expose())),
-        cvv_present: card.cvv.is_some(),
+        card_brand: card.facts.brand.code().to_owned(),
+        masked_card: format!("{}****{}", card.facts.bin6, card.facts.last4),
+        expiry: card.facts.expiry,
+        par: payment_account_reference(card.facts.hash),
+        cvv_present: card.cvv_present,
         authorization_code: if approved { digits(6) } else { String::new() },
         rrn: digits(12),
         stan: digits(6),
         threed,
+        stored_credential: stored_credential_answer,
+        token_details: stored.as_ref().map(|(t, reuse)| t.token_details(*reuse)),
+        reuse_token,
         created_at: now_secs(),
         parent_id: None,
     };

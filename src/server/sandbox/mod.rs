@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod scenarios;
 mod test_cards;
 pub mod threeds;
+pub mod tokens;
 
 pub use test_cards::test_cards;
 
@@ -37,6 +38,8 @@ pub struct SandboxConfig {
     pub threeds_contract_id: String,
     pub payment_provider_contract: String,
     pub public_key_alias: String,
+    /// The token scope (vault) reuse tokens are issued under.
+    pub token_scope: String,
     pub bambora_merchant_id: String,
     pub bambora_api_passcode: String,
     /// The Reporting API has a passcode of its own.
@@ -65,6 +68,7 @@ impl SandboxConfig {
             threeds_contract_id: d::VERIFONE_3DS_CONTRACT_ID.into(),
             payment_provider_contract: d::VERIFONE_PAYMENT_CONTRACT.into(),
             public_key_alias: d::VERIFONE_PUBLIC_KEY_ALIAS.into(),
+            token_scope: d::VERIFONE_TOKEN_SCOPE.into(),
             bambora_merchant_id: d::BAMBORA_MERCHANT_ID.into(),
             bambora_api_passcode: d::BAMBORA_API_PASSCODE.into(),
             bambora_report_passcode: d::BAMBORA_REPORT_PASSCODE.into(),
@@ -88,6 +92,8 @@ pub struct Sandbox {
     pub faults: faults::Faults,
     pub threeds: Mutex<threeds::Store>,
     pub ecommerce: Mutex<ecommerce::Store>,
+    /// Stored cards. Never locked while `ecommerce` is wanted.
+    pub vault: Mutex<tokens::Vault>,
     pub bambora: bambora::State,
     pub notifier: notifications::Notifier,
 }
@@ -118,6 +124,7 @@ impl Sandbox {
             faults: faults::Faults::default(),
             threeds: Mutex::new(threeds::Store::default()),
             ecommerce: Mutex::new(ecommerce::Store::default()),
+            vault: Mutex::new(tokens::Vault::default()),
             bambora: bambora::State::default(),
             notifier,
             config,
@@ -134,7 +141,7 @@ impl Sandbox {
 pub fn router(sandbox: SandboxState) -> Router {
     Router::new()
         .nest("/verifone/oidc/3ds-service", threeds::router())
-        .nest("/verifone/oidc/api", ecommerce::router())
+        .nest("/verifone/oidc/api", ecommerce::router().merge(tokens::router()))
         .nest("/verifone", cardinal::verifone_js_router())
         .nest("/cardinal", cardinal::router())
         .nest("/acs", acs::router())

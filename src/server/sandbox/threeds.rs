@@ -157,7 +157,9 @@ async fn jwt_create(State(sb): State<SandboxState>, headers: HeaderMap, body: By
     Json(json!({"threeds_contract_id": contract, "jwt": jwt})).into_response()
 }
 
-const LOOKUP_REQUIRED: [&str; 13] = [
+/// Required by the published `LookupRequest`; the card comes as `encrypted_card` with `public_key_alias`, or
+/// as a `reuse_token` (or a card id, which the sandbox does not issue).
+const LOOKUP_REQUIRED: [&str; 11] = [
     "amount",
     "billing_address_1",
     "billing_city",
@@ -169,8 +171,6 @@ const LOOKUP_REQUIRED: [&str; 13] = [
     "email",
     "merchant_reference",
     "threeds_contract_id",
-    "encrypted_card",
-    "public_key_alias",
 ];
 
 async fn lookup(State(sb): State<SandboxState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -222,14 +222,17 @@ fn use_session(sb: &SandboxState, device_info_id: &str, consume: bool) -> Result
 
 /// Validates the request as Verifone does and decides the answer; records nothing yet.
 fn prepare_lookup(sb: &SandboxState, body: &Value) -> Result<(Authentication, LookupBehaviour), Response> {
-    let missing: Vec<&str> = LOOKUP_REQUIRED
-        .into_iter()
-        .filter(|f| match body.get(*f) {
-            None | Some(Value::Null) => true,
-            Some(Value::String(s)) => s.trim().is_empty(),
-            Some(_) => false,
-        })
-        .collect();
+    let absent = |f: &&str| match body.get(*f) {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.trim().is_empty(),
+        Some(_) => false,
+    };
+    let mut missing: Vec<&str> = LOOKUP_REQUIRED.into_iter().filter(absent).collect();
+    if absent(&"encrypted_card") && absent(&"reuse_token") {
+        missing.extend(["encrypted_card", "public_key_alias"]);
+    } else if !absent(&"encrypted_card") && absent(&"public_key_alias") {
+        missing.push("public_key_alias");
+    }
     if !missing.is_empty() {
         return Err(auth::error(
             StatusCode::BAD_REQUEST,
@@ -259,27 +262,18 @@ fn prepare_lookup(sb: &SandboxState, body: &Value) -> Result<(Authentication, Lo
     if !device_ok {
         return Err(invalid("device_info_id", "the Cardinal sessionId (0_<uuid>)"));
     }
-    if field("public_key_alias").as_deref() != Some(&sb.key.alias) {
-        return Err(invalid("public_key_alias", "no key with this alias"));
-    }
     // The device session comes from one Cardinal.setup with one JWT: it serves one lookup.
     use_session(sb, &device, false)?;
-    let plain = sb
-        .key
-        .decrypt(&field("encrypted_card").unwrap_or_default())
-        .map_err(|e| invalid("encrypted_card", &e.to_string()))?;
-    let today = today();
-    let card = super::cards::parse_card(&plain, today, crate::server::db::now_ms())
-        .map_err(|e| invalid("encrypted_card", &e.to_string()))?;
-    let case = sb.matrix.find(card.number.expose()).cloned();
+    let card = super::tokens::presented(sb, body).map_err(|(f, why)| invalid(f, &why))?.facts;
+    let case = card.case.clone();
     if case.is_some() {
         // The matrix's convention: test cards carry expiry 01 / current year + 3.
-        let want = (1, today.year + 3);
-        if (card.expiry.month(), card.expiry.year()) != want {
+        let want = (1, today().year + 3);
+        if card.expiry != want {
             return Err(invalid("encrypted_card", &format!("test cards use expiry 01/{}", want.1)));
         }
     }
-    let brand = card.number.brand();
+    let brand = card.brand;
     let behaviour = case.as_ref().map_or(LookupBehaviour::Answer, TestCase::lookup_behaviour);
     let e = case.as_ref().map(|c| c.expected.clone());
     let eci_none = Eci::for_outcome(brand, EciMeaning::NotAuthenticated).code().to_owned();
@@ -326,8 +320,8 @@ fn prepare_lookup(sb: &SandboxState, body: &Value) -> Result<(Authentication, Lo
         ds_transaction_id: new_id(),
         order_id: format!("{:016}", rand::random::<u64>() % 10_000_000_000_000_000),
         threeds_version: case.as_ref().map_or("2.2.0".to_owned(), |c| c.protocol_version.clone()),
-        card_hash: card_hash(card.number.expose()),
-        masked_card: card.number.masked(),
+        card_hash: card.hash,
+        masked_card: card.masked,
         brand,
         card_brand: brand.display_name().to_owned(),
         amount,
