@@ -1,12 +1,15 @@
 -- Saved cards (issue 10): the acquirer's reuse token kept against the shopper's email, never the card. The
 -- card columns take the CHECKs of 0001 (brand, BIN and last four only); the token is a secret (never logged,
--- shown to the merchant by its last four at most) and may not look like a bare card number.
+-- shown to the merchant by its last four at most) and may not look like a card number.
 CREATE TABLE saved_cards (
     id                TEXT PRIMARY KEY,                       -- UUID
     email             TEXT NOT NULL,                          -- lower-cased
     provider          TEXT NOT NULL CHECK (provider IN ('verifone')),
+    -- A reuse token may be all digits (Verifone's sandbox issues 16 starting with 9); one that could be a card
+    -- number (all digits, 12 to 19 of them, starting with a card network's digit) is refused.
     reuse_token       TEXT NOT NULL UNIQUE CHECK (length(reuse_token) BETWEEN 14 AND 255
-                          AND NOT (length(reuse_token) BETWEEN 12 AND 19 AND reuse_token NOT GLOB '*[^0-9 -]*')),
+                          AND NOT (length(reuse_token) BETWEEN 12 AND 19 AND reuse_token GLOB '[1-6]*'
+                                   AND reuse_token NOT GLOB '*[^0-9]*')),
     card_brand        TEXT NOT NULL CHECK (card_brand IN ('VISA', 'MASTERCARD', 'AMEX', 'DISCOVER', 'JCB')),
     card_bin6         TEXT CHECK (length(card_bin6) = 6 AND card_bin6 NOT GLOB '*[^0-9]*'),
     card_last4        TEXT NOT NULL CHECK (length(card_last4) = 4 AND card_last4 NOT GLOB '*[^0-9]*'),

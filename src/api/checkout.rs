@@ -130,7 +130,18 @@ pub async fn place_order(input: PlaceOrderInput) -> Result<NextStep, CheckoutFnE
         b.accept_header = request_header(axum::http::header::ACCEPT).unwrap_or_default();
         b
     });
+    // Paying with a saved card needs the email the shopper's session confirmed.
+    let saved_card = match input.saved_card {
+        None => None,
+        Some(card) => {
+            let token = super::saved_cards::session_token(&state);
+            let email = state.saved_cards().email_of(token.as_deref()).await.ok();
+            Some((card, email))
+        }
+    };
     let order = PlaceOrder {
+        save_card: input.save_card,
+        saved_card,
         browser,
         checkout_key: input.checkout_key,
         cart: parse_cart(&input.cart)?,

@@ -39,6 +39,12 @@ pub fn email_key(email: &str) -> String {
     email.trim().to_ascii_lowercase()
 }
 
+/// The last four characters of a reuse token: all the merchant, a log or the timeline is ever shown of it.
+pub fn token_last_four(token: &str) -> &str {
+    let start = token.char_indices().rev().nth(3).map_or(0, |(i, _)| i);
+    &token[start..]
+}
+
 /// Whether a one-time code is six ASCII digits.
 pub fn is_code(code: &str) -> bool {
     code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
@@ -68,5 +74,7 @@ mod tests {
         };
         assert_eq!(card.label(), "Visa ending 1111, expires 01/29");
         assert_eq!(email_key("  Ada@Example.COM "), "ada@example.com");
+        assert_eq!(token_last_four("tok_0123456789abcdef"), "cdef");
+        assert_eq!(token_last_four("ab"), "ab");
     }
 }

@@ -201,7 +201,6 @@ pub mod sandbox_defaults {
     pub const BAMBORA_API_PASSCODE: &str = "sandbox-passcode";
     pub const BAMBORA_REPORT_PASSCODE: &str = "sandbox-report-passcode";
     pub const NOTIFICATION_SECRET: &str = "sandbox-notification-secret";
-    pub const VERIFONE_TOKEN_SCOPE: &str = "5f0c4a4e-6c51-4a43-9a0e-5ad1a2b7c0de";
 }
 
 /// Where transaction events are received (the sandbox's default target, and the URL to give Verifone).

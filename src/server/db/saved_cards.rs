@@ -15,6 +15,19 @@ pub struct SavedCard {
     pub scheme_reference: Option<String>,
 }
 
+impl SavedCard {
+    /// The card as an order records it.
+    pub fn summary(&self) -> crate::domain::card::CardSummary {
+        crate::domain::card::CardSummary {
+            brand: self.view.brand,
+            bin6: self.bin6.clone(),
+            last4: self.view.last4.clone(),
+            expiry_month: self.view.expiry_month,
+            expiry_year: self.view.expiry_year,
+        }
+    }
+}
+
 impl std::fmt::Debug for SavedCard {
     // The token is a secret: never printed.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
