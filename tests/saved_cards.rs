@@ -99,3 +99,26 @@ async fn nothing_is_told_about_an_email_before_it_is_confirmed() {
     assert_eq!(stranger.list().await.0, 401);
     assert_eq!(stranger.delete("anything").await.0, 401);
 }
+
+/// Only Verifone as the acquirer offers saved cards: with Bambora the page is not offered them, and the
+/// server functions refuse them.
+#[tokio::test]
+async fn saved_cards_are_offered_with_verifone_only() {
+    let app =
+        app_with(&[("PAYMENT_PROVIDER", "bambora"), ("THREEDS_PROVIDER", "verifone"), ("SHOP_CURRENCY", "CAD")]).await;
+    let shopper = common::checkout::Shopper::new(&app).await;
+    let (status, start) = shopper.call("checkout/start", json!({"cart": "tee:1"})).await;
+    assert_eq!(status, 200, "{start}");
+    assert_eq!(start["saved_cards"], false, "{start}");
+    let returning = Returning::new(&app, "ada@example.com", "203.0.113.40");
+    assert_eq!(returning.send_code().await.0, 404);
+    let input = json!({
+        "checkout_key": start["checkout_key"], "cart": "tee:1", "billing": common::checkout::Shopper::billing(),
+        "card": {"brand": "Visa", "bin6": "400000", "last4": "1000", "expiry_month": 1, "expiry_year": 2030},
+        "session_id": "0_x", "encrypted_card": "x", "save_card": true,
+    });
+    let (status, body) = shopper.call("checkout/place", json!({"input": input})).await;
+    assert_eq!(status, 422, "{body}");
+    let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(orders, 0);
+}

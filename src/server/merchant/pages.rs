@@ -386,6 +386,9 @@ fn saved_card_panel(order: &Order, c: &CredentialView) -> impl IntoView + use<> 
     };
     let card = match &c.card {
         Some((label, tail)) => format!("{label} · token …{tail}"),
+        None if c.initiator == "signup" => {
+            "No card is kept: the provider gave no token, or the shopper removed it.".to_owned()
+        }
         None => "The shopper has removed this card.".to_owned(),
     };
     let link = |id: &String| view! { <li><a href=format!("/merchant/orders/{id}")>{id.clone()}</a></li> };
