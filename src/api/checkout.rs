@@ -71,7 +71,7 @@ fn limited(e: crate::server::limits::LimitError) -> CheckoutFnError {
 
 /// The client's address, read as the back office reads it (`TRUSTED_PROXIES`).
 #[cfg(feature = "ssr")]
-fn client_address(state: &crate::server::state::AppState) -> String {
+pub(crate) fn client_address(state: &crate::server::state::AppState) -> String {
     match leptos::prelude::use_context::<axum::http::request::Parts>() {
         Some(p) => {
             crate::server::client_address::of_request(&p.extensions, &p.headers, &state.settings.trusted_proxies)
@@ -130,7 +130,18 @@ pub async fn place_order(input: PlaceOrderInput) -> Result<NextStep, CheckoutFnE
         b.accept_header = request_header(axum::http::header::ACCEPT).unwrap_or_default();
         b
     });
+    // Paying with a saved card needs the email the shopper's session confirmed.
+    let saved_card = match input.saved_card {
+        None => None,
+        Some(card) => {
+            let token = super::saved_cards::session_token(&state);
+            let email = state.saved_cards().email_of(token.as_deref()).await.ok();
+            Some((card, email))
+        }
+    };
     let order = PlaceOrder {
+        save_card: input.save_card,
+        saved_card,
         browser,
         checkout_key: input.checkout_key,
         cart: parse_cart(&input.cart)?,

@@ -3,5 +3,6 @@
 
 pub mod checkout;
 pub mod error;
+pub mod saved_cards;
 pub mod shop;
 pub mod status;

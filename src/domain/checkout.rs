@@ -5,6 +5,7 @@ use crate::domain::{
     catalog::{CartLine, Quote},
     customer::{BillingDetails, FieldError},
     money::Money,
+    saved_card::SavedCardPayment,
     status::PaymentStatus,
 };
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,9 @@ pub struct CheckoutStart {
     pub pre_auth: bool,
     /// In sandbox mode only: the configured providers' test cards and what each does.
     pub test_cards: Vec<TestCard>,
+    /// The shopper may save the card, or pay with a saved one (offered with Verifone only).
+    #[serde(default)]
+    pub saved_cards: bool,
 }
 
 /// What the browser does, whichever providers play which role; the page names no provider.
@@ -71,6 +75,12 @@ pub struct PlaceOrderInput {
     /// The shopper's browser, for an acquirer that runs 3-D Secure 2 inside its payment.
     #[serde(default)]
     pub browser: Option<BrowserInfo>,
+    /// The shopper ticked "save this card".
+    #[serde(default)]
+    pub save_card: bool,
+    /// Pay with a saved card instead of a typed one (`encrypted_card` is then empty).
+    #[serde(default)]
+    pub saved_card: Option<SavedCardPayment>,
 }
 
 /// The shopper's browser as 3-D Secure 2 describes it to the issuer (EMV 3DS browser fields). The page reads
@@ -137,6 +147,9 @@ pub struct PlaceOrder {
     pub card_token: Option<String>,
     /// The shopper's browser, for an acquirer that authenticates inside its payment.
     pub browser: Option<BrowserInfo>,
+    pub save_card: bool,
+    /// A saved card, and the email the shopper's session confirmed (none without a session).
+    pub saved_card: Option<(SavedCardPayment, Option<String>)>,
 }
 
 /// What the browser does next.

@@ -5,5 +5,6 @@ pub mod catalog;
 pub mod checkout;
 pub mod customer;
 pub mod money;
+pub mod saved_card;
 pub mod status;
 pub mod threeds;

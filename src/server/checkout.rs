@@ -12,9 +12,11 @@ use crate::domain::{
     },
     customer::FieldError,
     money::Money,
+    saved_card::SavedCardPayment,
     status::PaymentStatus,
     threeds::{PaResStatus, Refusal},
 };
+use crate::server::db::saved_cards::{self, Initiator, NewSavedCard, OrderCredential, SavedCard};
 use crate::server::{
     clock::today,
     config::{Settings, ThreeDsPolicy},
@@ -26,8 +28,8 @@ use crate::server::{
     },
     providers::{
         Acquirer, AuthFailure, AuthRequest, Authentication, Authenticator, BankAnswer, BankReturn, BankVisit, CardForm,
-        Challenge, DeclineReason, InlineAuthentication, LostPayment, PaymentOrder, Proof, ProviderError, Providers,
-        RedirectForm, Step, Txn, TxnOutcome, Verdict,
+        Challenge, Credential, DeclineReason, InlineAuthentication, LostPayment, PaymentOrder, Proof, ProviderError,
+        Providers, RedirectForm, Step, Txn, TxnOutcome, Verdict,
     },
 };
 use serde::{Deserialize, Serialize};
@@ -75,6 +77,8 @@ mod reason {
         "We are confirming the payment with the bank. Refresh this page in a minute; you will not be charged twice.";
     pub const EXPIRED: &str = "This checkout was not completed in time. You have not been charged.";
     pub const AT_BANK: &str = "Waiting for your bank's confirmation. You have not been charged yet.";
+    pub const CARD_GONE: &str =
+        "The saved card was removed before the payment, so it was not made. You have not been charged.";
     pub const NOT_RESUMED: &str =
         "The check with your bank could not be finished, so the payment was not made. You have not been charged.";
 }
@@ -121,20 +125,36 @@ impl Checkout<'_> {
             plan: BrowserPlan { sdk, card, browser_data: authenticator.is_none() },
             pre_auth: self.settings.shop.pre_auth,
             test_cards,
+            saved_cards: self.settings.saved_cards.enabled && authenticator.is_some(),
         })
     }
 
     pub async fn place_order(&self, input: PlaceOrder) -> Result<NextStep, CheckoutError> {
         let billing = input.billing.clone().validated().map_err(CheckoutError::Invalid)?;
-        let card = input.card.clone().validated(today()).map_err(|e| CheckoutError::Invalid(vec![e]))?;
         if uuid::Uuid::parse_str(&input.checkout_key).is_err() {
             return Err(invalid("checkout_key", "this checkout has expired; reload the page"));
         }
         let (authenticator, acquirer) = self.roles()?;
-        // The authenticator reads the encrypted card; the acquirer takes it encrypted or as a token.
-        let payment_card = match acquirer.card_form() {
-            CardForm::Encrypted => Some(input.encrypted_card.as_str()),
-            CardForm::Token => input.card_token.as_deref(),
+        let offered = self.settings.saved_cards.enabled && authenticator.is_some();
+        if (input.save_card || input.saved_card.is_some()) && !offered {
+            return Err(invalid("saved_card", "saved cards are not offered here"));
+        }
+        // A saved card: the session's email must own it and be the order's; the card is described by what
+        // the acquirer said when it stored it, not by the browser.
+        let saved = match &input.saved_card {
+            None => None,
+            Some((payment, email)) => Some(self.saved_card_for(payment, email.as_deref(), &billing.email).await?),
+        };
+        let card = match &saved {
+            Some(saved) => saved.summary(),
+            None => input.card.clone().validated(today()).map_err(|e| CheckoutError::Invalid(vec![e]))?,
+        };
+        // The authenticator reads the encrypted card (or a saved card's token); the acquirer takes it encrypted
+        // or as a token (a saved card: with the CVV typed again, encrypted).
+        let payment_card = match (acquirer.card_form(), &input.saved_card) {
+            (_, Some((payment, _))) => Some(payment.encrypted_cvv.as_str()),
+            (CardForm::Encrypted, None) => Some(input.encrypted_card.as_str()),
+            (CardForm::Token, None) => input.card_token.as_deref(),
         };
         let payment_card = payment_card.filter(|c| is_token(c, MAX_ENCRYPTED_CARD));
         let Some(payment_card) = payment_card else { return Err(invalid("card_number", CARD_NOT_PREPARED)) };
@@ -142,8 +162,8 @@ impl Checkout<'_> {
         // authenticates inside its payment needs the shopper's browser instead.
         let browser = match &authenticator {
             Some(_) => {
-                if !is_token(&input.session_id, MAX_SESSION_ID) || !is_token(&input.encrypted_card, MAX_ENCRYPTED_CARD)
-                {
+                let card_ok = saved.is_some() || is_token(&input.encrypted_card, MAX_ENCRYPTED_CARD);
+                if !is_token(&input.session_id, MAX_SESSION_ID) || !card_ok {
                     return Err(invalid("card_number", CARD_NOT_PREPARED));
                 }
                 None
@@ -165,7 +185,7 @@ impl Checkout<'_> {
             merchant_reference: format!("CO-{}", &uuid::Uuid::new_v4().simple().to_string()[..12].to_uppercase()),
             amount: quote.total,
             billing: billing.clone(),
-            card: Some(card),
+            card: Some(card.clone()),
             authenticator: authenticator.as_ref().map(Authenticator::name),
             provider: acquirer.name(),
             capture_mode,
@@ -182,9 +202,19 @@ impl Checkout<'_> {
             Err(e) => return Err(e.into()),
         };
         payments::insert_items(&mut tx, &order_id, &quote.lines).await?;
+        let credential = match (&saved, input.save_card) {
+            (Some(saved), _) => Some((Initiator::Customer, Some(saved.view.id.clone()))),
+            (None, true) => Some((Initiator::Signup, None)),
+            (None, false) => None,
+        };
+        if let Some((initiator, card_id)) = credential {
+            let c = OrderCredential { initiator, card_id, parent_order_id: None, description: None };
+            saved_cards::insert_credential(&mut tx, &order_id, &c).await?;
+            orders::append_event(&mut tx, &order_id, "stored_credential", &json!({"use": initiator.as_str()})).await?;
+        }
         let ctx = PayContext {
             order_id: &order_id,
-            brand: input.card.brand,
+            brand: card.brand,
             payment_card,
             acquirer: &acquirer,
             browser: browser.as_ref(),
@@ -206,6 +236,7 @@ impl Checkout<'_> {
             merchant_reference: &new.merchant_reference,
             device_session: &input.session_id,
             card: &input.encrypted_card,
+            reuse_token: saved.as_ref().map(|c| c.reuse_token.as_str()),
         };
         let lookup = authenticator.authenticate(&request).await;
         match lookup {
@@ -289,6 +320,130 @@ impl Checkout<'_> {
             let event = json!({"reported_by": reported_by, "brand": brand.map(CardBrand::code), "bin6": bin6,
                                "last4": last4});
             orders::append_event(tx, order_id, "card_corrected", &event).await?;
+        }
+        Ok(())
+    }
+
+    /// The merchant charges the card an order was paid with (and the shopper saved), without the shopper: a
+    /// merchant-initiated payment (no 3-D Secure, no CVV) with the stored-credential fields and the scheme
+    /// reference of the payment that stored the card. It is a new order linked to the original, recorded in
+    /// both timelines; `key` (made when the form was shown) is its checkout key, so a double submit charges
+    /// once. At most the original's amount (times `MERCHANT_CHARGE_PERCENT`).
+    pub async fn charge_saved_card(
+        &self,
+        original_id: &str,
+        amount: Money,
+        description: &str,
+        key: &str,
+    ) -> Result<String, CheckoutError> {
+        if uuid::Uuid::parse_str(key).is_err() {
+            return Err(CheckoutError::Conflict("this form has expired; reload the page and try again".into()));
+        }
+        if let Some(done) = orders::by_checkout_key(self.pool, key).await? {
+            return match saved_cards::credential(self.pool, &done).await? {
+                Some(c) if c.parent_order_id.as_deref() == Some(original_id) => Ok(done),
+                _ => Err(CheckoutError::Conflict("this form was used for another order; reload the page".into())),
+            };
+        }
+        let original = orders::get(self.pool, original_id).await.map_err(not_found)?;
+        let card = self.chargeable_card(&original).await?;
+        self.check_merchant_charge(&original, amount)?;
+        let description = description.trim();
+        if description.is_empty() || description.chars().count() > 200 {
+            return Err(invalid("description", "say what the charge is for (at most 200 characters)"));
+        }
+        let acquirer = self.acquirer_of(&original)?;
+        let mut tx = db::begin_write(self.pool).await?;
+        // A double submit whose twin is being written now finds its order here.
+        if let Some(done) = orders::by_checkout_key_locked(&mut tx, key).await? {
+            return Ok(done);
+        }
+        let new = NewOrder {
+            checkout_key: Some(key.to_owned()),
+            merchant_reference: format!("MI-{}", &uuid::Uuid::new_v4().simple().to_string()[..12].to_uppercase()),
+            amount,
+            billing: original.billing.clone(),
+            card: Some(card.summary()),
+            // Out of the scope of strong customer authentication: nobody authenticates it.
+            authenticator: None,
+            provider: original.provider,
+            capture_mode: CaptureMode::Sale,
+        };
+        let order_id = match orders::insert(&mut tx, &new).await {
+            Ok(id) => id,
+            Err(OrderError::Db(e)) if is_unique_violation(&e) => {
+                drop(tx);
+                return orders::by_checkout_key(self.pool, key).await?.ok_or(CheckoutError::NotFound);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let credential = OrderCredential {
+            initiator: Initiator::Merchant,
+            card_id: Some(card.view.id.clone()),
+            parent_order_id: Some(original_id.to_owned()),
+            description: Some(description.to_owned()),
+        };
+        saved_cards::insert_credential(&mut tx, &order_id, &credential).await?;
+        let money = json!({"amount_minor": amount.minor(), "currency": amount.currency().code()});
+        let event = json!({"original_order_id": original_id, "description": description, "amount": money});
+        orders::append_event(&mut tx, &order_id, "merchant_charge_created", &event).await?;
+        let event = json!({"order_id": order_id, "description": description, "amount": money, "idempotency_key": key});
+        orders::append_event(&mut tx, original_id, "merchant_charge_requested", &event).await?;
+        tx.commit().await?;
+        let ctx = PayContext {
+            order_id: &order_id,
+            brand: card.view.brand,
+            payment_card: "",
+            acquirer: &acquirer,
+            browser: None,
+        };
+        self.pay(&ctx, None, None).await?;
+        let charged = orders::get(self.pool, &order_id).await?;
+        let mut tx = db::begin_write(self.pool).await?;
+        let event = json!({"order_id": order_id, "status": charged.status.as_str()});
+        orders::append_event(&mut tx, original_id, "merchant_charge_answered", &event).await?;
+        tx.commit().await?;
+        Ok(order_id)
+    }
+
+    /// The saved card an order stored or paid with, if the merchant may charge it now.
+    pub async fn chargeable_card(&self, original: &orders::Order) -> Result<SavedCard, CheckoutError> {
+        let refuse = |why: &str| Err(CheckoutError::Conflict(why.to_owned()));
+        match saved_cards::credential(self.pool, &original.id).await? {
+            Some(c) if matches!(c.initiator, Initiator::Signup | Initiator::Customer) => {}
+            _ => return refuse("this order was not paid with a saved card"),
+        }
+        let paid = matches!(
+            original.status,
+            PaymentStatus::Captured
+                | PaymentStatus::Authorized
+                | PaymentStatus::PartiallyRefunded
+                | PaymentStatus::Refunded
+        );
+        if !paid {
+            return refuse("only an order that was paid can have its card charged again");
+        }
+        match saved_cards::card_of_order(self.pool, &original.id).await? {
+            Some(card) => Ok(card),
+            None => refuse("the shopper has removed this saved card"),
+        }
+    }
+
+    /// The limit of a merchant-initiated charge: more than zero, in the order's currency, at most the
+    /// original's amount times the configured percentage.
+    pub fn check_merchant_charge(&self, original: &orders::Order, amount: Money) -> Result<(), CheckoutError> {
+        let percent = self.settings.saved_cards.merchant_charge_percent;
+        let currency = original.amount.currency();
+        let limit = original.amount.minor().saturating_mul(percent) / 100;
+        if amount.currency() != currency {
+            return Err(invalid("amount", &format!("the amount must be in {currency}")));
+        }
+        if amount.minor() <= 0 {
+            return Err(invalid("amount", "the amount must be more than zero"));
+        }
+        if amount.minor() > limit {
+            let limit = Money::new(limit, currency).map(|m| m.to_string()).unwrap_or_default();
+            return Err(invalid("amount", &format!("a charge can be at most {limit}")));
         }
         Ok(())
     }
@@ -405,6 +560,29 @@ impl Checkout<'_> {
         let pre_auth = order.capture_mode == CaptureMode::PreAuth;
         let cardholder = format!("{} {}", order.billing.first_name, order.billing.last_name);
         let return_url = format!("{}/checkout/{}/3ds-return", self.settings.public_url, ctx.order_id);
+        // A saved card is read at the last moment: one deleted meanwhile is not charged.
+        let used = match saved_cards::credential(self.pool, ctx.order_id).await? {
+            None => None,
+            Some(c) if c.initiator == Initiator::Signup => Some((c, None)),
+            Some(c) => {
+                let card = saved_cards::card_of_order(self.pool, ctx.order_id).await?;
+                let Some(card) = card.filter(|card| c.card_id.as_deref() == Some(card.view.id.as_str())) else {
+                    let tx = match open {
+                        Some(tx) => tx,
+                        None => db::begin_write(self.pool).await?,
+                    };
+                    return self.conclude(tx, ctx.order_id, PaymentStatus::Failed, reason::CARD_GONE).await;
+                };
+                Some((c, Some(card)))
+            }
+        };
+        let credential = used.as_ref().map(|(c, card)| match (c.initiator, card) {
+            (Initiator::Customer, Some(card)) => Credential::Customer { token: &card.reuse_token },
+            (Initiator::Merchant, Some(card)) => {
+                Credential::Merchant { token: &card.reuse_token, scheme_reference: card.scheme_reference.as_deref() }
+            }
+            _ => Credential::Store,
+        });
         let payment = PaymentOrder {
             amount: order.amount,
             merchant_reference: &order.merchant_reference,
@@ -418,6 +596,7 @@ impl Checkout<'_> {
                 return_url: &return_url,
                 required: self.settings.shop.threeds_policy == ThreeDsPolicy::Decline,
             }),
+            credential,
         };
         let prepared = ctx.acquirer.prepare(&payment).map_err(|e| CheckoutError::Conflict(e.to_string()))?;
         let mut tx = match open {
@@ -562,6 +741,56 @@ impl Checkout<'_> {
         }
     }
 
+    /// A saved card the shopper pays with: the session's email must own it, and be the order's email.
+    async fn saved_card_for(
+        &self,
+        payment: &SavedCardPayment,
+        confirmed: Option<&str>,
+        billing_email: &str,
+    ) -> Result<SavedCard, CheckoutError> {
+        let not_yours = || invalid("saved_card", "confirm your email to pay with a saved card");
+        let email = confirmed.ok_or_else(not_yours)?;
+        let card = saved_cards::card(self.pool, &payment.card_id).await?;
+        let card =
+            card.filter(|c| c.email == email).ok_or_else(|| invalid("saved_card", "there is no such saved card"))?;
+        if billing_email != email {
+            return Err(invalid("email", "use the email your saved card belongs to"));
+        }
+        Ok(card)
+    }
+
+    /// Keeps the card an approved payment stored, for an order whose shopper asked for it: the acquirer's
+    /// token against the order's email, with the card as the acquirer described it (or as the order has it).
+    async fn keep_stored_card(&self, tx: &mut db::Tx, order_id: &str, t: &Txn) -> Result<(), CheckoutError> {
+        let Some(credential) = saved_cards::credential(self.pool, order_id).await? else { return Ok(()) };
+        if credential.initiator != Initiator::Signup {
+            return Ok(());
+        }
+        let order = orders::get_locked(tx, order_id).await?;
+        let (Some(stored), Some(card)) = (&t.stored, &order.card) else {
+            orders::append_event(tx, order_id, "card_not_saved", &json!({"why": "the payment gave no reuse token"}))
+                .await?;
+            return Ok(());
+        };
+        let (month, year) = stored.expiry.unwrap_or((card.expiry_month, card.expiry_year));
+        let last4 = stored.last4.clone().filter(|l| l.len() == 4).unwrap_or_else(|| card.last4.clone());
+        let new = NewSavedCard {
+            email: &order.billing.email,
+            reuse_token: &stored.token,
+            brand: stored.brand.unwrap_or(card.brand),
+            bin6: card.bin6.as_deref(),
+            last4: &last4,
+            expiry_month: month,
+            expiry_year: year,
+            scheme_reference: stored.scheme_reference.as_deref(),
+            first_order_id: order_id,
+        };
+        let id = saved_cards::insert_card(tx, &new).await?;
+        let token_last4 = crate::domain::saved_card::token_last_four(&stored.token);
+        orders::append_event(tx, order_id, "card_saved", &json!({"card_id": id, "token_last4": token_last4})).await?;
+        Ok(())
+    }
+
     async fn record_payment(
         &self,
         order_id: &str,
@@ -619,6 +848,9 @@ impl Checkout<'_> {
                 orders::append_event(&mut tx, order_id, "payment_answered", &t.details).await?;
                 let digits = t.digits.as_ref().map(|(b, l)| (b.as_str(), l.as_str()));
                 self.correct_card(&mut tx, order_id, "payment", t.brand, digits).await?;
+                if attempt == AttemptStatus::Succeeded {
+                    self.keep_stored_card(&mut tx, order_id, &t).await?;
+                }
                 if status == PaymentStatus::Captured {
                     orders::add(&mut tx, order_id, orders::Tally::Captured, amount).await?;
                 }

@@ -53,6 +53,8 @@ pub struct VerifoneSettings {
     pub timeout_ms: u64,
     /// Shared secret that signs the transaction events Verifone POSTs to us.
     pub notification_secret: SecretString,
+    /// The token scope (Verifone Central's vault) saved cards' reuse tokens are created under.
+    pub token_scope: String,
 }
 
 #[derive(Clone, Debug)]
@@ -136,6 +138,7 @@ pub struct Settings {
     pub shop: ShopSettings,
     pub merchant: MerchantSettings,
     pub limits: CheckoutLimits,
+    pub saved_cards: SavedCardSettings,
     /// Where the embedded sandbox POSTs transaction events (none by default).
     pub sandbox_notification_url: Option<String>,
     /// How long the sandbox's "timeout" test cards hold a lookup.
@@ -166,6 +169,23 @@ pub enum ConfigError {
          names no currency, so the shop must sell in the account's"
     )]
     CurrencyMismatch { shop: String, account: String },
+}
+
+/// Saved cards (Verifone reuse tokens) and the shopper's email confirmation that guards them.
+#[derive(Clone, Debug)]
+pub struct SavedCardSettings {
+    /// Offered only when Verifone is the acquirer (`SAVED_CARDS`: on by default in sandbox mode, off live).
+    pub enabled: bool,
+    /// Where mail is sent: the sandbox's outbox, or `MAIL_URL` in live mode (required when saved cards are on).
+    pub mail_url: Option<String>,
+    pub code_minutes: i64,
+    pub code_tries: i64,
+    /// Codes sent per email and per client address per window.
+    pub codes_per_window: i64,
+    pub code_window_minutes: i64,
+    pub session_minutes: i64,
+    /// A merchant-initiated charge may be at most the original order's amount times this percentage.
+    pub merchant_charge_percent: i64,
 }
 
 /// Sandbox credentials: public on purpose, accepted only by the embedded sandbox.
@@ -258,6 +278,7 @@ impl Settings {
             }),
             timeout_ms: parse(&get, "VERIFONE_TIMEOUT_MS", "10000", "milliseconds")?,
             notification_secret: credential("VERIFONE_NOTIFICATION_SECRET", d::NOTIFICATION_SECRET)?.into(),
+            token_scope: get("VERIFONE_TOKEN_SCOPE").unwrap_or_else(|| d::VERIFONE_TOKEN_SCOPE.to_owned()),
         };
         let bootstrap_user = match (get("MERCHANT_EMAIL"), get("MERCHANT_PASSWORD")) {
             (Some(email), Some(password)) => Some((email, SecretString::from(password))),
@@ -311,6 +332,32 @@ impl Settings {
             Some(url) => Some(url),
             None => Some(format!("{public_url}{VERIFONE_NOTIFICATION_PATH}")),
         };
+        let saved_cards = {
+            let enabled = match get("SAVED_CARDS").as_deref() {
+                None => mode == ProviderMode::Sandbox,
+                Some("on") => true,
+                Some("off") => false,
+                Some(other) => return Err(invalid("SAVED_CARDS", other, "on or off")),
+            } && roles.payment == Provider::Verifone;
+            let mail_url = match mode {
+                ProviderMode::Sandbox => Some(get("MAIL_URL").unwrap_or_else(|| format!("{sandbox_url}/mail"))),
+                ProviderMode::Live => get("MAIL_URL"),
+            };
+            // The confirmation code is the only way in to saved cards: without a mailer they cannot be offered.
+            if enabled && mail_url.is_none() {
+                return Err(ConfigError::Missing { name: "MAIL_URL" });
+            }
+            SavedCardSettings {
+                enabled,
+                mail_url,
+                code_minutes: parse(&get, "SHOPPER_CODE_MINUTES", "10", "whole minutes")?,
+                code_tries: parse(&get, "SHOPPER_CODE_TRIES", "5", "a whole number")?,
+                codes_per_window: parse(&get, "SHOPPER_CODES_PER_WINDOW", "5", "a whole number")?,
+                code_window_minutes: parse(&get, "SHOPPER_CODE_WINDOW_MINUTES", "60", "whole minutes")?,
+                session_minutes: parse(&get, "SHOPPER_SESSION_MINUTES", "30", "whole minutes")?,
+                merchant_charge_percent: parse(&get, "MERCHANT_CHARGE_PERCENT", "100", "a whole percentage")?,
+            }
+        };
         let database_url = get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/checkout.db".to_owned());
         let sandbox_key_file = get("SANDBOX_KEY_FILE").map(Into::into).or_else(|| beside_database(&database_url));
         Ok(Settings {
@@ -347,6 +394,7 @@ impl Settings {
                 card_failures: parse(&get, "CHECKOUT_CARD_FAILURES", "5", "a whole number")?,
                 card_window_minutes: parse(&get, "CHECKOUT_CARD_WINDOW_MINUTES", "60", "whole minutes")?,
             },
+            saved_cards,
             sandbox_notification_url,
             sandbox_timeout_delay_ms: parse(&get, "SANDBOX_TIMEOUT_DELAY_MS", "20000", "milliseconds")?,
             sandbox_key_file,
@@ -405,6 +453,36 @@ mod tests {
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn saved_cards_need_a_mailer_in_live_mode() {
+        let live = [
+            ("PROVIDER_MODE", "live"),
+            ("VERIFONE_BASE_URL", "https://cst.test-gsc.vfims.com"),
+            ("VERIFONE_USER_UID", "u"),
+            ("VERIFONE_API_KEY", "k"),
+            ("VERIFONE_3DS_CONTRACT_ID", "c"),
+            ("VERIFONE_PAYMENT_CONTRACT", "p"),
+            ("VERIFONE_PUBLIC_KEY_ALIAS", "a"),
+            ("VERIFONE_ENCRYPTION_KEY", "key"),
+            ("VERIFONE_NOTIFICATION_SECRET", "s"),
+            ("BAMBORA_ACCOUNT_CURRENCY", "EUR"),
+        ];
+        let with = |extra: &[(&str, &str)]| {
+            let mut pairs = live.to_vec();
+            pairs.extend_from_slice(extra);
+            Settings::from_vars(&vars(&pairs))
+        };
+        assert!(!with(&[]).unwrap().saved_cards.enabled, "off by default in live mode");
+        assert_eq!(with(&[("SAVED_CARDS", "on")]).unwrap_err(), ConfigError::Missing { name: "MAIL_URL" });
+        let on = with(&[("SAVED_CARDS", "on"), ("MAIL_URL", "https://mail.example/send")]).unwrap();
+        assert!(on.saved_cards.enabled);
+        let sandbox = Settings::from_vars(&HashMap::new()).unwrap();
+        assert!(sandbox.saved_cards.enabled);
+        assert_eq!(sandbox.saved_cards.mail_url.as_deref(), Some("http://127.0.0.1:3000/sandbox/mail"));
+        let bambora = Settings::from_vars(&vars(&[("PAYMENT_PROVIDER", "bambora")])).unwrap();
+        assert!(!bambora.saved_cards.enabled, "only Verifone offers saved cards");
     }
 
     #[test]

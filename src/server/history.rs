@@ -1,11 +1,13 @@
 //! What the back office reads of the order history: a page of orders and the totals of a filter, and one
 //! order with everything about it.
 
+use crate::domain::saved_card::token_last_four;
 use crate::server::db::{
     self,
     order_list::{self, Cursor, OrderFilter, OrderRow, Totals},
     orders::{self, Order, OrderError, OrderEvent},
     payments::{self, Attempt, ThreeDsRow},
+    saved_cards,
 };
 
 pub struct History<'a> {
@@ -18,6 +20,21 @@ pub struct OrderDetail {
     pub events: Vec<OrderEvent>,
     pub attempts: Vec<Attempt>,
     pub threeds: Vec<ThreeDsRow>,
+    /// How the order used a saved card, if it did.
+    pub credential: Option<CredentialView>,
+}
+
+/// A saved card's part in an order, as the back office shows it: never more of the token than its last four.
+pub struct CredentialView {
+    /// `signup`, `customer` or `merchant`.
+    pub initiator: &'static str,
+    /// The card's label and its token's last four, while the card is saved.
+    pub card: Option<(String, String)>,
+    /// The order a merchant-initiated charge was made against.
+    pub original: Option<String>,
+    /// The merchant-initiated charges made against this order.
+    pub charges: Vec<String>,
+    pub description: Option<String>,
 }
 
 impl History<'_> {
@@ -51,6 +68,19 @@ impl History<'_> {
             payments::attempts(self.pool, id),
             payments::all_threeds(self.pool, id)
         );
-        Ok(OrderDetail { order, events: events?, attempts: attempts?, threeds: threeds? })
+        let credential = match saved_cards::credential(self.pool, id).await? {
+            None => None,
+            Some(c) => {
+                let card = saved_cards::card_of_order(self.pool, id).await?;
+                Some(CredentialView {
+                    initiator: c.initiator.as_str(),
+                    card: card.map(|k| (k.view.label(), token_last_four(&k.reuse_token).to_owned())),
+                    original: c.parent_order_id,
+                    charges: saved_cards::charges_of(self.pool, id).await?,
+                    description: c.description,
+                })
+            }
+        };
+        Ok(OrderDetail { order, events: events?, attempts: attempts?, threeds: threeds?, credential })
     }
 }

@@ -98,6 +98,9 @@ async fn sweep(state: AppState) {
         if let Err(e) = state.limits().prune().await {
             tracing::warn!(error = %e, "pruning checkout limit counters failed");
         }
+        if let Err(e) = state.saved_cards().prune().await {
+            tracing::warn!(error = %e, "pruning shopper codes and sessions failed");
+        }
         // Last, so what this sweep ended is scrubbed from the files too.
         if let Err(e) = db::retention::scrub(&state.pool).await {
             tracing::warn!(error = %e, "scrubbing ended checkouts' card data failed");

@@ -11,11 +11,18 @@ pub struct AppState {
     pub pool: Database,
     pub settings: Arc<Settings>,
     pub providers: Providers,
+    pub mailer: super::mail::Mailer,
 }
 
 impl AppState {
     pub fn new(leptos_options: LeptosOptions, pool: Database, settings: Settings) -> AppState {
-        AppState { leptos_options, pool, providers: Providers::new(&settings), settings: Arc::new(settings) }
+        AppState {
+            leptos_options,
+            pool,
+            providers: Providers::new(&settings),
+            mailer: super::mail::Mailer::new(settings.saved_cards.mail_url.clone()),
+            settings: Arc::new(settings),
+        }
     }
 
     /// The state inside a server function (provided as context by `leptos_routes`).
@@ -33,6 +40,10 @@ impl AppState {
 
     pub fn history(&self) -> super::history::History<'_> {
         super::history::History { pool: &self.pool }
+    }
+
+    pub fn saved_cards(&self) -> super::saved_cards::SavedCards<'_> {
+        super::saved_cards::SavedCards { pool: &self.pool, settings: &self.settings, mailer: &self.mailer }
     }
 
     pub fn limits(&self) -> super::limits::Limits<'_> {

@@ -7,6 +7,7 @@ pub mod bambora;
 pub mod checkout;
 pub mod merchant;
 pub mod resilience;
+pub mod saved_cards;
 pub mod tamper;
 pub mod verifone;
 

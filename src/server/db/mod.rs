@@ -11,6 +11,7 @@ pub mod order_list;
 pub mod orders;
 pub mod payments;
 pub mod retention;
+pub mod saved_cards;
 
 use sqlx::{
     ConnectOptions, SqliteConnection,

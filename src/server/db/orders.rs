@@ -276,6 +276,12 @@ pub async fn by_checkout_key(pool: &SqlitePool, key: &str) -> Result<Option<Stri
     Ok(sqlx::query_scalar("SELECT id FROM orders WHERE checkout_key = ?").bind(key).fetch_optional(pool).await?)
 }
 
+/// As `by_checkout_key`, inside a write transaction: it sees an order another writer made and has not yet
+/// committed (writes share one connection), so two submits of one key cannot both miss it.
+pub async fn by_checkout_key_locked(tx: &mut Tx, key: &str) -> Result<Option<String>, OrderError> {
+    Ok(sqlx::query_scalar("SELECT id FROM orders WHERE checkout_key = ?").bind(key).fetch_optional(&mut **tx).await?)
+}
+
 /// Orders still waiting on the shopper (e.g. a closed tab mid-challenge, or one that never came back from the
 /// bank's page) since before `cutoff_ms`.
 pub async fn abandoned(pool: &SqlitePool, cutoff_ms: i64) -> Result<Vec<String>, OrderError> {

@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/merchant/orders.csv", get(order_csv))
         .route("/merchant/orders/{id}", get(order_detail))
         .route("/merchant/orders/{id}/actions", post(order_action))
+        .route("/merchant/orders/{id}/charge", post(charge_saved_card))
 }
 
 /// A signed-in merchant. Extracting it from an anonymous request answers with a redirect to sign in.
@@ -323,6 +324,76 @@ async fn order_action(
             // The order may have moved on meanwhile: show it as it is now.
             let detail = load_detail(&state, &id).await.unwrap_or(detail);
             let message = sentence(e);
+            page(StatusCode::UNPROCESSABLE_ENTITY, pages::order_detail(&merchant.user, &detail, None, Some(&message)))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ChargeForm {
+    amount: String,
+    description: String,
+    /// Made when the form was shown: the new order's checkout key, so a double submit charges once.
+    key: String,
+    /// Absent: show the confirmation; present: charge.
+    #[serde(default)]
+    confirmed: String,
+}
+
+/// Charges the saved card an order was paid with (merchant-initiated): confirmed first, then a new order.
+async fn charge_saved_card(
+    State(state): State<AppState>,
+    merchant: Merchant,
+    Path(id): Path<String>,
+    Form(form): Form<ChargeForm>,
+) -> Response {
+    use crate::server::checkout::CheckoutError;
+    let detail = match load_detail(&state, &id).await {
+        Ok(d) => d,
+        Err(page) => return page,
+    };
+    let refuse = |message: String| {
+        page(StatusCode::UNPROCESSABLE_ENTITY, pages::order_detail(&merchant.user, &detail, None, Some(&message)))
+    };
+    let currency = detail.order.amount.currency();
+    let typed = form.amount.trim();
+    let amount = match Money::parse_major(typed, currency) {
+        Ok(m) => m,
+        Err(e) => return refuse(format!("The amount {} is not valid: {e}.", quoted(typed))),
+    };
+    let checkout = state.checkout();
+    let sentence_of = |e: CheckoutError| match e {
+        CheckoutError::Invalid(fields) => {
+            capitalized(&fields.into_iter().map(|f| f.message).collect::<Vec<_>>().join("; ")) + "."
+        }
+        other => sentence(other),
+    };
+    if form.confirmed.is_empty() {
+        // Checked now so the confirmation never offers what would be refused.
+        let checked = async {
+            checkout.chargeable_card(&detail.order).await?;
+            checkout.check_merchant_charge(&detail.order, amount)
+        };
+        let description = form.description.trim();
+        if description.is_empty() || description.chars().count() > 200 {
+            return refuse("Say what the charge is for (at most 200 characters).".into());
+        }
+        return match checked.await {
+            Ok(()) => page(
+                StatusCode::OK,
+                pages::confirm_charge(&merchant.user, &detail.order, amount, description, &form.key),
+            ),
+            Err(CheckoutError::Store(e)) => internal("charge saved card", e),
+            Err(e) => refuse(sentence_of(e)),
+        };
+    }
+    match checkout.charge_saved_card(&id, amount, &form.description, &form.key).await {
+        Ok(order_id) => Redirect::to(&format!("/merchant/orders/{order_id}")).into_response(),
+        Err(CheckoutError::Store(e)) => internal("charge saved card", e),
+        Err(CheckoutError::NotFound) => page(StatusCode::NOT_FOUND, pages::problem("There is no such order.")),
+        Err(e) => {
+            let detail = load_detail(&state, &id).await.unwrap_or(detail);
+            let message = sentence_of(e);
             page(StatusCode::UNPROCESSABLE_ENTITY, pages::order_detail(&merchant.user, &detail, None, Some(&message)))
         }
     }

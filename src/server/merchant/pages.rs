@@ -15,7 +15,7 @@ use crate::server::{
         orders::Order,
         payments::{Attempt, ThreeDsRow},
     },
-    history::OrderDetail,
+    history::{CredentialView, OrderDetail},
 };
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -376,6 +376,90 @@ fn action_forms(order: &Order) -> impl IntoView + use<> {
         .collect_view()
 }
 
+/// The saved card an order stored, paid with or was charged to (its token by its last four only), the orders
+/// linked to it, and the form that charges it again.
+fn saved_card_panel(order: &Order, c: &CredentialView) -> impl IntoView + use<> {
+    let how = match c.initiator {
+        "signup" => "The shopper saved the card with this payment.",
+        "customer" => "The shopper paid with a saved card.",
+        _ => "The merchant charged the saved card (merchant-initiated, no 3-D Secure).",
+    };
+    let card = match &c.card {
+        Some((label, tail)) => format!("{label} · token …{tail}"),
+        None if c.initiator == "signup" => {
+            "No card is kept: the provider gave no token, or the shopper removed it.".to_owned()
+        }
+        None => "The shopper has removed this card.".to_owned(),
+    };
+    let link = |id: &String| view! { <li><a href=format!("/merchant/orders/{id}")>{id.clone()}</a></li> };
+    let original = c.original.as_ref().map(|id| {
+        view! { <p>"Charged against order "<a href=format!("/merchant/orders/{id}") data-testid="original-order">{id.clone()}</a></p> }
+    });
+    let charges = (!c.charges.is_empty()).then(|| {
+        view! { <p>"Merchant-initiated charges:"</p><ul data-testid="merchant-charges">{c.charges.iter().map(link).collect_view()}</ul> }
+    });
+    let description = c.description.clone().map(|d| view! { <p>"For: "{d}</p> });
+    let paid = matches!(
+        order.status,
+        PaymentStatus::Captured
+            | PaymentStatus::Authorized
+            | PaymentStatus::PartiallyRefunded
+            | PaymentStatus::Refunded
+    );
+    let form = (c.initiator != "merchant" && c.card.is_some() && paid).then(|| {
+        let (id, key, pattern) =
+            (order.id.clone(), uuid::Uuid::new_v4().to_string(), order.amount.currency().amount_pattern());
+        let label = format!("Amount ({})", order.amount.currency());
+        view! {
+            <form method="post" action=format!("/merchant/orders/{id}/charge") class="action">
+                <input type="hidden" name="key" value=key/>
+                <label>{label}<input name="amount" inputmode="decimal" required pattern=pattern/></label>
+                <label>"What it is for"<input name="description" required maxlength="200"/></label>
+                <button type="submit">"Charge saved card…"</button>
+            </form>
+        }
+    });
+    view! {
+        <section class="panel" aria-labelledby="saved-card">
+            <h2 id="saved-card">"Saved card"</h2>
+            <p>{how}</p>
+            <p data-testid="saved-card">{card}</p>
+            {description}
+            {original}
+            {charges}
+            {form}
+        </section>
+    }
+}
+
+/// Asks before a merchant-initiated charge.
+pub fn confirm_charge(user: &MerchantUser, order: &Order, amount: Money, description: &str, key: &str) -> String {
+    let id = order.id.clone();
+    let card = order.card.as_ref().map_or("the saved card".to_owned(), |c| c.label());
+    let question = format!("Charge {amount} to {card} for \"{description}\", without the shopper?");
+    let (key, major, description) = (key.to_owned(), amount.major_string(), description.to_owned());
+    let title = format!("Charge the saved card of order {}", order.merchant_reference);
+    document(
+        &title.clone(),
+        Some(user),
+        view! {
+            <section class="panel narrow" aria-labelledby="confirm-title">
+                <h1 id="confirm-title">{title}</h1>
+                <p data-testid="confirm-question">{question}</p>
+                <p>"This makes a new order, charged at once."</p>
+                <form method="post" action=format!("/merchant/orders/{id}/charge") class="inline">
+                    <input type="hidden" name="amount" value=major/>
+                    <input type="hidden" name="description" value=description/>
+                    <input type="hidden" name="key" value=key/>
+                    <input type="hidden" name="confirmed" value="yes"/>
+                    <button type="submit" class="primary">"Confirm charge"</button>
+                </form>
+                " "<a href=format!("/merchant/orders/{id}")>"Cancel"</a>
+            </section>
+        },
+    )
+}
+
 fn result_banner(a: &Attempt, currency: Currency) -> impl IntoView + use<> {
     let amount = money(a.amount_minor, currency.code());
     let what = format!("{} of {amount}", capitalized(&a.kind));
@@ -416,6 +500,7 @@ pub fn order_detail(user: &MerchantUser, d: &OrderDetail, result: Option<&Attemp
     let banner = result.map(|a| result_banner(a, currency));
     let error = error.map(str::to_owned);
     let forms = action_forms(&o);
+    let saved = d.credential.as_ref().map(|c| saved_card_panel(&o, c));
     let threeds = (!d.threeds.is_empty()).then(|| {
         view! {
             {threeds_answers(&o, &d.threeds)}
@@ -464,6 +549,7 @@ pub fn order_detail(user: &MerchantUser, d: &OrderDetail, result: Option<&Attemp
                     </dl>
                 </section>
             </div>
+            {saved}
             <section class="panel" aria-labelledby="threeds">
                 <h2 id="threeds">"3-D Secure"</h2>
                 <p>"Liability: "{liability_badge(o.liability_shifted)}</p>

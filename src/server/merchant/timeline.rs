@@ -41,6 +41,12 @@ enum Kind {
     Action(Action, ActionStep),
     NotificationReceived,
     NotificationNotApplied,
+    StoredCredential,
+    CardSaved,
+    CardNotSaved,
+    MerchantChargeCreated,
+    MerchantChargeRequested,
+    MerchantChargeAnswered,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +80,12 @@ impl Kind {
             "bank_returned" => Kind::BankReturned,
             "notification_received" => Kind::NotificationReceived,
             "notification_not_applied" => Kind::NotificationNotApplied,
+            "stored_credential" => Kind::StoredCredential,
+            "card_saved" => Kind::CardSaved,
+            "card_not_saved" => Kind::CardNotSaved,
+            "merchant_charge_created" => Kind::MerchantChargeCreated,
+            "merchant_charge_requested" => Kind::MerchantChargeRequested,
+            "merchant_charge_answered" => Kind::MerchantChargeAnswered,
             other => {
                 let (action, step) = other.split_once('_')?;
                 let step = match step {
@@ -190,6 +202,41 @@ pub fn describe(kind: &str, details: &Value, ctx: &Context) -> String {
             Some("pa_res") => "Back from the bank (3-D Secure 1): the payment goes on".into(),
             _ => "Back from the bank (3-D Secure 2): the payment goes on".into(),
         },
+        Kind::StoredCredential => match text("use") {
+            Some("signup") => "The shopper asked to save the card with this payment".into(),
+            Some("customer") => "The shopper pays with a saved card".into(),
+            _ => "The payment uses a saved card".into(),
+        },
+        Kind::CardSaved => match text("token_last4") {
+            Some(tail) => format!("Card saved for the shopper (token …{tail})"),
+            None => "Card saved for the shopper".into(),
+        },
+        Kind::CardNotSaved => format!("The card could not be saved: {}", text("why").unwrap_or("no reason given")),
+        Kind::MerchantChargeCreated => {
+            let original = text("original_order_id").unwrap_or("another order");
+            format!(
+                "Merchant-initiated charge of the saved card of order {original}: {}",
+                text("description").unwrap_or("")
+            )
+        }
+        Kind::MerchantChargeRequested | Kind::MerchantChargeAnswered => {
+            let amount = &details["amount"];
+            let currency = amount["currency"].as_str().and_then(|c| Currency::parse(c).ok()).unwrap_or(ctx.currency);
+            let order = text("order_id").unwrap_or("a new order");
+            match (k, text("status")) {
+                (Kind::MerchantChargeRequested, _) => {
+                    format!(
+                        "Saved card charged{} by the merchant: order {order}",
+                        of(money(amount["amount_minor"].as_i64(), currency))
+                    )
+                }
+                (_, Some(status)) => {
+                    let status = PaymentStatus::parse(status).map_or(status.to_owned(), |p| p.label().to_owned());
+                    format!("Merchant-initiated charge {order}: {status}")
+                }
+                _ => format!("Merchant-initiated charge {order} answered"),
+            }
+        }
         Kind::Action(action, step) => {
             let noun = capitalized(action.as_str());
             match step {

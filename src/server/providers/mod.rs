@@ -79,6 +79,39 @@ pub struct Txn {
     /// The 3-D Secure the acquirer reported with the payment, its liability decided by the acquirer's rule;
     /// recorded only when the acquirer was the order's authenticator.
     pub authentication: Option<ThreeDsRow>,
+    /// The card the acquirer stored for later payments, when the payment asked it to.
+    pub stored: Option<StoredCard>,
+}
+
+/// A card an acquirer keeps for later payments: its reuse token (a secret, never printed) and what it says
+/// of the card.
+#[derive(Clone, Default)]
+pub struct StoredCard {
+    pub token: String,
+    pub brand: Option<CardBrand>,
+    pub last4: Option<String>,
+    pub expiry: Option<(u8, u16)>,
+    /// The scheme's reference of the payment that stored it; later merchant-initiated charges name it.
+    pub scheme_reference: Option<String>,
+}
+
+impl std::fmt::Debug for StoredCard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredCard").field("brand", &self.brand).field("last4", &self.last4).finish_non_exhaustive()
+    }
+}
+
+/// How a payment uses a stored credential (the card-on-file rules: who started it, and the first payment's
+/// reference for later ones).
+#[derive(Clone, Copy, Debug)]
+pub enum Credential<'a> {
+    /// The shopper agreed to store the card: the acquirer is asked for a reuse token with this payment.
+    Store,
+    /// The shopper pays with a saved card, there and then (3-D Secure as usual); the payment's `card` is
+    /// the CVV typed again, encrypted.
+    Customer { token: &'a str },
+    /// The merchant charges a saved card without the shopper (no 3-D Secure, no CVV).
+    Merchant { token: &'a str, scheme_reference: Option<&'a str> },
 }
 
 /// What a transaction's status means, mapped once per provider.
@@ -114,6 +147,8 @@ pub struct AuthRequest<'a> {
     pub device_session: &'a str,
     /// The card as the browser prepared it for the provider; we cannot read it.
     pub card: &'a str,
+    /// A saved card's reuse token, read by the authenticator instead of `card`.
+    pub reuse_token: Option<&'a str>,
 }
 
 /// An authenticator's answer.
@@ -246,6 +281,8 @@ pub struct PaymentOrder<'a> {
     pub pre_auth: bool,
     /// 3-D Secure inside the payment, when the acquirer authenticates.
     pub authenticate: Option<InlineAuthentication<'a>>,
+    /// A stored credential the payment stores or uses.
+    pub credential: Option<Credential<'a>>,
 }
 
 /// A payment request made ready before it is stored: the exact request (sent again, byte for byte, after a
@@ -478,6 +515,9 @@ impl Acquirer {
     pub fn prepare(&self, payment: &PaymentOrder<'_>) -> Result<PreparedPayment, ProviderError> {
         match self {
             Acquirer::Verifone(c) => c.prepare(payment),
+            Acquirer::Bambora(_) if payment.credential.is_some() => {
+                Err(ProviderError::Malformed("saved cards are offered with Verifone only".into()))
+            }
             Acquirer::Bambora(c) => c.prepare(payment),
         }
     }

@@ -10,6 +10,7 @@ pub mod cards;
 pub mod ecommerce;
 pub mod faults;
 pub mod jwt;
+pub mod mail;
 pub mod notifications;
 pub mod scenarios;
 mod test_cards;
@@ -145,6 +146,7 @@ pub fn router(sandbox: SandboxState) -> Router {
         .nest("/cardinal", cardinal::router())
         .nest("/acs", acs::router())
         .nest("/bambora", bambora::router())
+        .nest("/mail", mail::router())
         .nest("/_control", faults::control_router())
         .layer(middleware::from_fn_with_state(sandbox.clone(), faults::inject))
         .with_state(sandbox)

@@ -5,11 +5,13 @@
 //! browser (an island), following the start's browser plan; the page around it is rendered on the server.
 
 use crate::api::checkout::{CheckoutFnError, complete_challenge, place_order, start_checkout};
+use crate::api::saved_cards::{SavedCardsFnError, confirm, delete_card, send_code};
 use crate::domain::{
     card::{CardBrand, CardNumber, CardSummary, Cvv, Expiry},
     catalog::{CartLine, PRODUCTS, Quote, cart_to_string},
     checkout::{BrowserPlan, CardPlan, CheckoutStart, NextStep, PlaceOrderInput, TestCard},
     customer::{BillingDetails, FieldError},
+    saved_card::{SavedCardPayment, SavedCardView},
 };
 use crate::ui::{bridge, hydrated};
 use leptos::either::{Either, EitherOf3};
@@ -76,7 +78,7 @@ pub fn CheckoutPage() -> impl IntoView {
                             data-sdk-jwt=s.plan.sdk.as_ref().map(|sdk| sdk.jwt.clone())
                         >
                             <OrderSummary quote=s.quote.clone()/>
-                            <CheckoutForm plan=s.plan.clone() checkout_key=s.checkout_key.clone() pay_label=pay_label(&s) cart=cart()/>
+                            <CheckoutForm plan=s.plan.clone() checkout_key=s.checkout_key.clone() pay_label=pay_label(&s) cart=cart() saved_cards=s.saved_cards/>
                         </div>
                     }),
                     None | Some(Err(CheckoutFnError::Invalid(_))) => EitherOf3::B(view! {
@@ -160,7 +162,13 @@ fn digits(s: &str) -> String {
 /// HTML (`data-props`), so they are serializable and few (the summary around it is server HTML). It follows
 /// the start's browser plan and names no provider.
 #[island]
-fn CheckoutForm(plan: BrowserPlan, checkout_key: String, pay_label: String, cart: String) -> impl IntoView {
+fn CheckoutForm(
+    plan: BrowserPlan,
+    checkout_key: String,
+    pay_label: String,
+    cart: String,
+    saved_cards: bool,
+) -> impl IntoView {
     let field = || RwSignal::new(String::new());
     let (card_number, expiry, cvv, holder) = (field(), field(), field(), field());
     let (first_name, last_name, address, city, email) = (field(), field(), field(), field(), field());
@@ -173,6 +181,59 @@ fn CheckoutForm(plan: BrowserPlan, checkout_key: String, pay_label: String, cart
     let modal = RwSignal::new(Modal::Closed);
     let brand = Memo::new(move |_| CardBrand::from_prefix(&digits(&card_number.get())));
     let own_fields = matches!(plan.card, CardPlan::Fields { .. });
+    // Saved cards: "save this card", and a returning shopper's cards once the email is confirmed by a code.
+    let save_card = RwSignal::new(false);
+    let saved = RwSignal::new(None::<Vec<SavedCardView>>);
+    let chosen = RwSignal::new(None::<String>);
+    let (saved_email, code) = (field(), field());
+    let code_sent = RwSignal::new(false);
+    let saved_message = RwSignal::new(None::<String>);
+    let saved_error = |e: SavedCardsFnError| match e {
+        SavedCardsFnError::Invalid(f) => f.message,
+        other => other.to_string(),
+    };
+    let ask_code = move |_| {
+        saved_message.set(Some("Sending a code…".into()));
+        spawn_local(async move {
+            match send_code(saved_email.get_untracked()).await {
+                Ok(()) => {
+                    code_sent.set(true);
+                    saved_message.set(Some("If this email has saved cards, a code is on its way to it.".into()));
+                }
+                Err(e) => saved_message.set(Some(saved_error(e))),
+            }
+        });
+    };
+    let confirm_code = move |_| {
+        spawn_local(async move {
+            match confirm(saved_email.get_untracked(), code.get_untracked()).await {
+                Ok(cards) => {
+                    let none = cards.is_empty();
+                    chosen.set(cards.first().map(|c| c.id.clone()));
+                    saved.set(Some(cards));
+                    // The order must be in the confirmed email's name.
+                    email.set(saved_email.get_untracked().trim().to_owned());
+                    saved_message
+                        .set(Some(if none { "This email has no saved cards." } else { "Email confirmed." }.into()));
+                }
+                Err(e) => saved_message.set(Some(saved_error(e))),
+            }
+        });
+    };
+    let remove = move |id: String| {
+        spawn_local(async move {
+            match delete_card(id.clone()).await {
+                Ok(cards) => {
+                    if chosen.get_untracked().as_deref() == Some(id.as_str()) {
+                        chosen.set(cards.first().map(|c| c.id.clone()));
+                    }
+                    saved.set(Some(cards));
+                    saved_message.set(Some("Card removed.".into()));
+                }
+                Err(e) => saved_message.set(Some(saved_error(e))),
+            }
+        });
+    };
     // Effects run once the island has hydrated: the page is live (see `ui::hydrated`).
     Effect::new(|_| hydrated::mark());
 
@@ -220,8 +281,15 @@ fn CheckoutForm(plan: BrowserPlan, checkout_key: String, pay_label: String, cart
             email: email.get_untracked(),
         };
         let mut found: Vec<FieldError> = Vec::new();
-        // The acquirer's own fields check themselves; ours are checked here and again on the server.
-        let typed = (!own_fields).then(|| typed_card(&card_number, &expiry, &cvv, &mut found));
+        let using = chosen.get_untracked().filter(|_| saved.get_untracked().is_some_and(|c| !c.is_empty()));
+        // The acquirer's own fields check themselves; ours are checked here and again on the server. A saved
+        // card needs its security code only.
+        let typed = (!own_fields && using.is_none()).then(|| typed_card(&card_number, &expiry, &cvv, &mut found));
+        let code_typed = cvv.get_untracked().trim().to_owned();
+        let code_ok = (3..=4).contains(&code_typed.len()) && code_typed.bytes().all(|b| b.is_ascii_digit());
+        if using.is_some() && !code_ok {
+            found.push(FieldError::new("cvv", "enter the card's security code"));
+        }
         if holder.get_untracked().trim().is_empty() {
             found.push(FieldError::new("holder", "enter the name on the card"));
         }
@@ -252,11 +320,16 @@ fn CheckoutForm(plan: BrowserPlan, checkout_key: String, pay_label: String, cart
             encrypted_card: String::new(),
             card_token: None,
             browser: None,
+            save_card: using.is_none() && save_card.get_untracked(),
+            saved_card: None,
         };
         let (plan, holder) = (plan.clone(), holder.get_untracked().trim().to_owned());
         spawn_local(async move {
             let outcome = async {
-                let input = prepare(input, &plan, typed.flatten(), &holder).await?;
+                let input = match using {
+                    Some(card_id) => with_saved_card(input, &plan, card_id, &code_typed).await?,
+                    None => prepare(input, &plan, typed.flatten(), &holder).await?,
+                };
                 message.set(Some("Checking with your bank…".into()));
                 pay(input, modal, message).await
             };
@@ -300,7 +373,9 @@ fn CheckoutForm(plan: BrowserPlan, checkout_key: String, pay_label: String, cart
             </div>
         })
     } else {
+        let new_card = move || chosen.get().is_some() && saved.with(|c| c.as_ref().is_some_and(|c| !c.is_empty()));
         Either::Right(view! {
+            <div hidden=new_card>
             {labelled("Card number", "card_number", error_of("card_number"), view! {
                 <input id="card_number" inputmode="numeric" autocomplete="cc-number" maxlength="23"
                     aria-describedby="card_number-error card-brand"
@@ -311,10 +386,13 @@ fn CheckoutForm(plan: BrowserPlan, checkout_key: String, pay_label: String, cart
                     }/>
                 <span id="card-brand" class="card-brand" aria-live="polite">{brand_shown}</span>
             })}
+            </div>
             <div class="row">
+                <div hidden=new_card>
                 {labelled("Expiry (MM/YY)", "expiry", error_of("expiry"), view! {
                     <input id="expiry" inputmode="numeric" autocomplete="cc-exp" placeholder="MM/YY" maxlength="7" bind:value=expiry/>
                 })}
+                </div>
                 {labelled("Security code", "cvv", error_of("cvv"), view! {
                     <input id="cvv" inputmode="numeric" autocomplete="cc-csc" maxlength="4" bind:value=cvv/>
                 })}
@@ -323,11 +401,57 @@ fn CheckoutForm(plan: BrowserPlan, checkout_key: String, pay_label: String, cart
     };
     view! {
         <form class="pay-form" on:submit=submit novalidate>
+            {saved_cards.then(|| view! {
+                <fieldset class="saved-cards">
+                    <legend>"Saved cards"</legend>
+                    <div class="field">
+                        <label for="saved_email">"Your e-mail for saved cards"</label>
+                        <input id="saved_email" type="email" autocomplete="email" bind:value=saved_email/>
+                    </div>
+                    <button type="button" on:click=ask_code>"Send me a code"</button>
+                    <div class="field" hidden=move || !code_sent.get()>
+                        <label for="saved_code">"Code we sent you"</label>
+                        <input id="saved_code" inputmode="numeric" autocomplete="one-time-code" maxlength="6" bind:value=code/>
+                        <button type="button" on:click=confirm_code>"Confirm"</button>
+                    </div>
+                    <p class="status" role="status" aria-live="polite">{move || saved_message.get()}</p>
+                    {move || saved.get().filter(|c| !c.is_empty()).map(|cards| view! {
+                        <div role="radiogroup" aria-label="Pay with">
+                            {cards.into_iter().map(|c| {
+                                let (id, id2, id3) = (c.id.clone(), c.id.clone(), c.id.clone());
+                                let label = c.label();
+                                view! {
+                                    <div class="saved-card">
+                                        <label>
+                                            <input type="radio" name="saved_card" prop:checked=move || chosen.get().as_deref() == Some(id.as_str())
+                                                on:change=move |_| chosen.set(Some(id2.clone()))/>
+                                            {label.clone()}
+                                        </label>
+                                        <button type="button" class="link" aria-label=format!("Remove {label}")
+                                            on:click=move |_| remove(id3.clone())>"Remove"</button>
+                                    </div>
+                                }
+                            }).collect_view()}
+                            <label>
+                                <input type="radio" name="saved_card" prop:checked=move || chosen.get().is_none()
+                                    on:change=move |_| chosen.set(None)/>
+                                "A new card"
+                            </label>
+                        </div>
+                    })}
+                </fieldset>
+            })}
             <fieldset>
                 <legend>"Card"</legend>
                 {card_inputs}
                 {labelled("Name on card", "holder", error_of("holder"), view! {
                     <input id="holder" autocomplete="cc-name" bind:value=holder/>
+                })}
+                {(saved_cards && !own_fields).then(|| view! {
+                    <label class="check" hidden=move || chosen.get().is_some() && saved.with(|c| c.as_ref().is_some_and(|c| !c.is_empty()))>
+                        <input type="checkbox" bind:checked=save_card/>
+                        "Save this card for next time"
+                    </label>
                 })}
             </fieldset>
             <fieldset>
@@ -489,6 +613,25 @@ async fn prepare(
         let info = bridge::browser_info().await.map_err(failed)?;
         input.browser = Some(serde_json::from_str(&info).map_err(|e| failed(e.to_string()))?);
     }
+    Ok(input)
+}
+
+/// Pays with a saved card: only its security code is typed again, encrypted to the acquirer's key like a
+/// card (the server reads neither).
+async fn with_saved_card(
+    mut input: PlaceOrderInput,
+    plan: &BrowserPlan,
+    card_id: String,
+    cvv: &str,
+) -> Result<PlaceOrderInput, CheckoutFnError> {
+    let failed = |e: String| CheckoutFnError::Conflict(format!("Your card could not be secured ({e}). Try again."));
+    let (CardPlan::Encrypt { script_url, key } | CardPlan::EncryptAndTokenize { script_url, key, .. }) = &plan.card
+    else {
+        return Err(failed("saved cards need the card's encryption".into()));
+    };
+    let plain = serde_json::json!({ "cvv": cvv }).to_string();
+    let encrypted_cvv = bridge::encrypt(script_url, &plain, key).await.map_err(failed)?;
+    input.saved_card = Some(SavedCardPayment { card_id, encrypted_cvv });
     Ok(input)
 }
 

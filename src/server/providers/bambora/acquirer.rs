@@ -289,6 +289,8 @@ fn txn(p: Payment, outcome: Option<TxnOutcome>) -> Txn {
         brand: p.card.as_ref().and_then(|c| c.brand),
         // Bambora reports the last four only; the order keeps the browser's first six.
         digits: None,
+        // Saved cards are offered with Verifone only.
+        stored: None,
         details,
         id: p.id,
     }

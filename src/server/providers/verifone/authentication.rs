@@ -25,8 +25,9 @@ impl VerifoneClient {
             email: &r.billing.email,
             merchant_reference: r.merchant_reference,
             threeds_contract_id: &s.threeds_contract_id,
-            encrypted_card: r.card,
-            public_key_alias: &s.public_key_alias,
+            encrypted_card: r.reuse_token.is_none().then_some(r.card),
+            public_key_alias: r.reuse_token.is_none().then_some(&s.public_key_alias),
+            reuse_token: r.reuse_token,
         };
         Ok(after_lookup(self.lookup(&request).await?))
     }

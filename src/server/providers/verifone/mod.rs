@@ -6,7 +6,8 @@ pub mod notifications;
 pub mod wire;
 
 use super::{
-    BrowserSession, CardCapture, DeclineReason, PaymentOrder, PreparedPayment, Proof, ProviderError, Txn, TxnOutcome,
+    BrowserSession, CardCapture, Credential, DeclineReason, PaymentOrder, PreparedPayment, Proof, ProviderError,
+    StoredCard, Txn, TxnOutcome,
 };
 use crate::domain::{card::CardBrand, status::Action};
 use crate::server::config::VerifoneSettings;
@@ -106,11 +107,11 @@ fn threed_authentication(p: Proof) -> ThreedAuthentication {
 /// A transaction in the services' terms.
 pub fn txn(t: Transaction) -> Txn {
     let (brand, digits) = t.reported_card();
+    let stored = stored_card(&t);
     Txn {
         outcome: VerifoneStatus::parse(&t.status).outcome(t.reason_code.as_deref()),
         details: serde_json::to_value(&t).unwrap_or_default(),
-        id: t.id,
-        status: t.status,
+        id: t.id.clone(),
         amount: t.amount,
         reason_code: t.reason_code,
         message: t.message,
@@ -119,6 +120,39 @@ pub fn txn(t: Transaction) -> Txn {
         digits,
         // Verifone's 3-D Secure runs before the payment (the authenticator's answer is recorded then).
         authentication: None,
+        stored,
+        status: t.status,
+    }
+}
+
+/// The reuse token a payment created, with what Verifone said of the card and the payment's scheme reference.
+fn stored_card(t: &Transaction) -> Option<StoredCard> {
+    let details = t.token_details.as_ref()?;
+    let token = details.reuse_token.clone().filter(|token| !token.is_empty())?;
+    let scheme_reference =
+        t.stored_credential.as_ref().and_then(|s| s.scheme_reference.clone()).or_else(|| t.scheme_reference.clone());
+    Some(StoredCard {
+        token,
+        brand: details.brand.as_deref().and_then(brand_of),
+        last4: details.last_four.clone(),
+        expiry: details.expiry_month.zip(details.expiry_year),
+        scheme_reference,
+    })
+}
+
+/// The card-on-file values each use of a stored credential is sent with (the published business models:
+/// a purchase that stores the card and later one-click purchases are `CREDENTIAL_ON_FILE`; a charge the
+/// merchant starts later, of no fixed schedule, is `UNSCHEDULED_CREDENTIAL_ON_FILE`).
+fn stored_credential<'a>(c: Credential<'a>) -> wire::StoredCredential<'a> {
+    let (kind, model, scheme_reference) = match c {
+        Credential::Store => ("SIGNUP", "CREDENTIAL_ON_FILE", None),
+        Credential::Customer { .. } => ("CHARGE", "CREDENTIAL_ON_FILE", None),
+        Credential::Merchant { scheme_reference, .. } => ("CHARGE", "UNSCHEDULED_CREDENTIAL_ON_FILE", scheme_reference),
+    };
+    wire::StoredCredential {
+        stored_credential_type: kind,
+        processing_model_details: wire::ProcessingModelDetails { processing_model: model },
+        scheme_reference,
     }
 }
 
@@ -270,21 +304,46 @@ impl VerifoneClient {
     /// The payment request for `p`, and what the timeline may keep of it: not the encrypted card, not the
     /// single-use CAVV.
     pub fn prepare(&self, p: &PaymentOrder<'_>) -> Result<PreparedPayment, ProviderError> {
+        let s = &self.settings;
+        let alias = Some(s.public_key_alias.as_str());
+        // The card: encrypted; or a saved card's token, with the CVV typed again when the shopper is there.
+        let (encrypted_card, reuse_token, encrypted_cvv, public_key_alias) = match p.credential {
+            None | Some(Credential::Store) => (Some(p.card), None, None, alias),
+            Some(Credential::Customer { token }) => (None, Some(token), Some(p.card), alias),
+            Some(Credential::Merchant { token, .. }) => (None, Some(token), None, None),
+        };
+        let merchant_initiated = matches!(p.credential, Some(Credential::Merchant { .. }));
         let request = wire::PaymentRequest {
-            payment_provider_contract: &self.settings.payment_provider_contract,
+            payment_provider_contract: &s.payment_provider_contract,
             amount: p.amount.minor(),
             currency_code: p.amount.currency().code(),
             merchant_reference: p.merchant_reference,
             card_brand: p.brand.code(),
-            public_key_alias: &self.settings.public_key_alias,
-            encrypted_card: p.card,
+            public_key_alias,
+            encrypted_card,
+            reuse_token,
+            encrypted_cvv,
             threed_authentication: p.proof.clone().map(threed_authentication),
             capture_now: !p.pre_auth,
             auth_type: p.pre_auth.then_some("PRE_AUTH"),
+            token_preference: matches!(p.credential, Some(Credential::Store))
+                .then(|| wire::TokenPreference { token_scope: &s.token_scope, token_type: "REUSE" }),
+            stored_credential: p.credential.map(stored_credential),
+            shopper_interaction: p.credential.map(|_| "ECOMMERCE"),
+            sca_exemption: merchant_initiated.then_some("5"),
         };
         let stored = serde_json::to_string(&request).map_err(|e| ProviderError::Malformed(e.to_string()))?;
         let mut logged = serde_json::to_value(&request).unwrap_or_default();
-        logged["encrypted_card"] = serde_json::json!("[removed]");
+        // Secrets stay out of the timeline: the card and CVV, and all of a reuse token but its last four.
+        for field in ["encrypted_card", "encrypted_cvv"] {
+            if !logged[field].is_null() {
+                logged[field] = serde_json::json!("[removed]");
+            }
+        }
+        if let Some(token) = reuse_token {
+            logged["reuse_token"] =
+                serde_json::json!(format!("…{}", crate::domain::saved_card::token_last_four(token)));
+        }
         if let Some(t) = logged.get_mut("threed_authentication").filter(|t| !t["cavv"].is_null()) {
             t["cavv"] = serde_json::json!("[removed]");
         }

@@ -26,8 +26,13 @@ pub struct LookupRequest<'a> {
     pub email: &'a str,
     pub merchant_reference: &'a str,
     pub threeds_contract_id: &'a str,
-    pub encrypted_card: &'a str,
-    pub public_key_alias: &'a str,
+    /// The card: encrypted (with the key's alias), or a saved card's reuse token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encrypted_card: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_key_alias: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reuse_token: Option<&'a str>,
 }
 
 /// The lookup answer. Every 3DS field may be absent or blank (enrolled U/B, errors, timeouts).
@@ -102,6 +107,8 @@ pub struct ThreedAuthentication {
     pub error_no: Option<String>,
 }
 
+/// `POST /v2/transactions/card`: an `EncryptedCardPaymentRequest` (`encrypted_card`) or a
+/// `TokenPaymentRequest` (`reuse_token`, with `encrypted_cvv` when the shopper typed it again).
 #[derive(Serialize)]
 pub struct PaymentRequest<'a> {
     pub payment_provider_contract: &'a str,
@@ -109,14 +116,52 @@ pub struct PaymentRequest<'a> {
     pub currency_code: &'a str,
     pub merchant_reference: &'a str,
     pub card_brand: &'a str,
-    pub public_key_alias: &'a str,
-    pub encrypted_card: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_key_alias: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encrypted_card: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reuse_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encrypted_cvv: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threed_authentication: Option<ThreedAuthentication>,
     /// `false` with `auth_type: "PRE_AUTH"` holds the funds only.
     pub capture_now: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_type: Option<&'a str>,
+    /// Asks for a reuse token with this payment (`TokenPreferenceDto`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_preference: Option<TokenPreference<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stored_credential: Option<StoredCredential<'a>>,
+    /// `ECOMMERCE` (the published default), sent with every stored-credential payment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shopper_interaction: Option<&'a str>,
+    /// `"5"`: a merchant-initiated transaction, out of the scope of strong customer authentication.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sca_exemption: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+pub struct TokenPreference<'a> {
+    pub token_scope: &'a str,
+    /// `REUSE`: a token for later payments.
+    pub token_type: &'a str,
+}
+
+/// `StoredCredentialDto`: `SIGNUP` for the payment that stores the card, `CHARGE` for those that use it.
+#[derive(Serialize)]
+pub struct StoredCredential<'a> {
+    pub stored_credential_type: &'a str,
+    pub processing_model_details: ProcessingModelDetails<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheme_reference: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+pub struct ProcessingModelDetails<'a> {
+    pub processing_model: &'a str,
 }
 
 #[derive(Serialize)]
@@ -142,6 +187,37 @@ pub struct Transaction {
     /// The card as Verifone read it from the encrypted card (payments).
     pub card_brand: Option<String>,
     pub card_details: Option<CardDetails>,
+    /// The scheme's reference of the payment (seed; also inside `stored_credential`).
+    pub scheme_reference: Option<String>,
+    pub stored_credential: Option<StoredCredentialAnswer>,
+    /// The reuse token a payment with `token_preference` created (`TokenDetails`).
+    pub token_details: Option<TokenDetails>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct StoredCredentialAnswer {
+    pub scheme_reference: Option<String>,
+}
+
+/// The token a payment created. The token itself is read, never written back out (the answer goes to the
+/// order's timeline).
+#[derive(Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct TokenDetails {
+    #[serde(skip_serializing)]
+    pub reuse_token: Option<String>,
+    pub brand: Option<String>,
+    pub last_four: Option<String>,
+    pub expiry_month: Option<u8>,
+    pub expiry_year: Option<u16>,
+    pub token_status: Option<String>,
+}
+
+impl std::fmt::Debug for TokenDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenDetails").field("brand", &self.brand).field("last_four", &self.last_four).finish()
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
