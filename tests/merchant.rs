@@ -472,7 +472,7 @@ async fn refunds_are_confirmed_and_never_exceed_what_remains() {
     let again = m.act(&id, "refund", "1.00").await;
     assert!(again.body.contains("An order that is refunded cannot be given a refund."), "{}", again.body);
     assert!(m.act(&id, "void", "").await.body.contains("cannot be given a void"));
-    assert_eq!(attempts(&app, &id, "refund").await, vec![("succeeded".into(), 1000), ("succeeded".into(), 1400)]);
+    assert_eq!(our_attempts(&app, &id, "refund").await, vec![("succeeded".into(), 1000), ("succeeded".into(), 1400)]);
     let kinds = event_kinds(&app, &id).await;
     assert_eq!(kinds.iter().filter(|k| *k == "refund_answered").count(), 2);
 }
@@ -487,7 +487,9 @@ async fn a_double_submitted_action_happens_once() {
     let form = [("action", "refund"), ("amount", "5.00"), ("key", key.as_str()), ("confirmed", "yes")];
     let (a, b) = tokio::join!(m.post(&path, &form), m.post(&path, &form));
     let third = m.post(&path, &form).await;
-    assert_eq!(attempts(&app, &id, "refund").await, vec![("succeeded".into(), 500)]);
+    // The sandbox's event for the refund may land before our answer and is then recorded on its own row; the
+    // money still counts once (the order row below).
+    assert_eq!(our_attempts(&app, &id, "refund").await, vec![("succeeded".into(), 500)]);
     assert_eq!(order_row(&app, &id).await, ("partially_refunded".into(), 2400, 500));
     assert_eq!(third.status, StatusCode::SEE_OTHER);
     assert!(a.status == StatusCode::SEE_OTHER || b.status == StatusCode::SEE_OTHER);
@@ -528,7 +530,7 @@ async fn pre_authorizations_are_captured_or_voided_once() {
         m.act(&voided, "capture", "24.00").await.body.contains("An order that is voided cannot be given a capture.")
     );
     assert!(m.act(&voided, "refund", "1.00").await.body.contains("cannot be given a refund"));
-    assert_eq!(attempts(&app, &voided, "void").await, vec![("succeeded".into(), 2400)]);
+    assert_eq!(our_attempts(&app, &voided, "void").await, vec![("succeeded".into(), 2400)]);
     assert!(attempts(&app, &voided, "capture").await.is_empty());
 }
 
