@@ -629,7 +629,12 @@ async fn with_saved_card(
     else {
         return Err(failed("saved cards need the card's encryption".into()));
     };
-    let plain = serde_json::json!({ "cvv": cvv }).to_string();
+    // A typed struct, not `json!`: `serde_json::Value` would add its code to the wasm bundle.
+    #[derive(serde::Serialize)]
+    struct PlainCvv<'a> {
+        cvv: &'a str,
+    }
+    let plain = serde_json::to_string(&PlainCvv { cvv }).unwrap_or_default();
     let encrypted_cvv = bridge::encrypt(script_url, &plain, key).await.map_err(failed)?;
     input.saved_card = Some(SavedCardPayment { card_id, encrypted_cvv });
     Ok(input)
