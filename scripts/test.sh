@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up (Chromium included) and runs every test: cargo's unit and integration tests, then the Playwright
-# suite against a release build. Prints how long each phase took and the bundle size report.
+# Sets up (Chromium included) and runs every test: cargo's unit and integration tests on SQLite and again on
+# a throw-away PostgreSQL cluster (scripts/postgres.sh; installed when missing), then the Playwright suite
+# against a release build. Prints how long each phase took and the bundle size report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
@@ -11,9 +12,24 @@ export CARGO_TERM_COLOR=never
 phase() { printf '\n== %s\n' "$*"; phase_started=$SECONDS; }
 took() { printf '== %s took %ss\n' "$1" $((SECONDS - phase_started)); }
 
-phase "cargo test"
+phase "PostgreSQL cluster (scripts/postgres.sh)"
+pg_dir=$(mktemp -d /tmp/card-checkout-pg.XXXXXX)
+pg_port=54329
+# The first port from 54329 nobody listens on.
+while (exec 3<>"/dev/tcp/127.0.0.1/$pg_port") 2>/dev/null; do pg_port=$((pg_port + 1)); done
+trap 'scripts/postgres.sh stop "$pg_dir"' EXIT
+postgres_url=$(scripts/postgres.sh start "$pg_dir" "$pg_port")
+took "PostgreSQL cluster"
+
+phase "cargo test (SQLite)"
 cargo test --locked
-took "cargo test"
+took "cargo test (SQLite)"
+
+# Every integration test again with its app on a PostgreSQL database of its own; the tests that need
+# PostgreSQL (schema, multi-instance) fail rather than pass without it.
+phase "cargo test (PostgreSQL)"
+TEST_DATABASE="$postgres_url" TEST_REQUIRE_POSTGRES=1 cargo test --locked --test '*'
+took "cargo test (PostgreSQL)"
 
 phase "release build (cargo leptos build --release)"
 cargo leptos build --release

@@ -8,7 +8,7 @@ use super::{Database, now_ms};
 use crate::domain::{catalog::PRODUCTS, money::Currency};
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use serde_json::json;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 /// Test cards: brand, BIN6, last four.
 const CARDS: [(&str, &str, &str); 6] = [
@@ -65,7 +65,10 @@ pub async fn insert_orders(
     shop: Currency,
     seed: u64,
 ) -> Result<(), sqlx::Error> {
-    let mut writer = db.writer.lock().await;
+    let Some(shared) = &db.writer else {
+        return Err(sqlx::Error::Configuration("the demo loader writes to SQLite only".into()));
+    };
+    let mut writer = shared.lock().await;
     writer.settle().await?;
     if writer.open {
         let generation = writer.generation;
@@ -99,7 +102,7 @@ pub async fn insert_orders(
 }
 
 async fn load(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     count: usize,
     batch: usize,
     shop: Currency,
@@ -131,7 +134,7 @@ async fn load(
             before = sqlx::query_scalar("SELECT coalesce(max(rowid), 0) FROM orders").fetch_one(&mut *conn).await?;
             // The rollups are filled once at the end rather than by the trigger at each order: it would cost
             // more than everything else the load does. It is back before the transaction commits.
-            rollup_trigger = sqlx::query_scalar("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?")
+            rollup_trigger = sqlx::query_scalar("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = $1")
                 .bind(ROLLUP_TRIGGER)
                 .fetch_one(&mut *conn)
                 .await?;
@@ -170,21 +173,21 @@ const ROLLUPS: [&str; 3] = [
     "INSERT INTO order_totals
         SELECT currency, day, status, provider, card_brand, liability, count(*), sum(amount_minor),
             sum(captured_minor), sum(refunded_minor)
-        FROM order_rollup_keys WHERE order_rowid > ? GROUP BY 1, 2, 3, 4, 5, 6
+        FROM order_rollup_keys WHERE order_rowid > $1 GROUP BY 1, 2, 3, 4, 5, 6
      ON CONFLICT DO UPDATE SET orders = orders + excluded.orders, amount_minor = amount_minor + excluded.amount_minor,
         captured_minor = captured_minor + excluded.captured_minor,
         refunded_minor = refunded_minor + excluded.refunded_minor",
     "INSERT INTO order_totals_by_last4
         SELECT card_last4, currency, day, status, provider, card_brand, liability, count(*), sum(amount_minor),
             sum(captured_minor), sum(refunded_minor)
-        FROM order_rollup_keys WHERE order_rowid > ? GROUP BY 1, 2, 3, 4, 5, 6, 7
+        FROM order_rollup_keys WHERE order_rowid > $1 GROUP BY 1, 2, 3, 4, 5, 6, 7
      ON CONFLICT DO UPDATE SET orders = orders + excluded.orders, amount_minor = amount_minor + excluded.amount_minor,
         captured_minor = captured_minor + excluded.captured_minor,
         refunded_minor = refunded_minor + excluded.refunded_minor",
     "INSERT INTO order_totals_by_amount
         SELECT currency, amount_minor, month, status, provider, card_brand, liability, count(*), sum(amount_minor),
             sum(captured_minor), sum(refunded_minor)
-        FROM order_rollup_keys WHERE order_rowid > ? GROUP BY 1, 2, 3, 4, 5, 6, 7
+        FROM order_rollup_keys WHERE order_rowid > $1 GROUP BY 1, 2, 3, 4, 5, 6, 7
      ON CONFLICT DO UPDATE SET orders = orders + excluded.orders, amount_minor = amount_minor + excluded.amount_minor,
         captured_minor = captured_minor + excluded.captured_minor,
         refunded_minor = refunded_minor + excluded.refunded_minor",
@@ -260,14 +263,14 @@ impl Pending {
     }
 
     /// Writes the full blocks; the rest waits for more rows.
-    async fn write_full(&mut self, conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    async fn write_full(&mut self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
         while self.rows() >= ROWS_PER_INSERT {
             self.write(conn, ROWS_PER_INSERT).await?;
         }
         Ok(())
     }
 
-    async fn write_all(&mut self, conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    async fn write_all(&mut self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
         self.write_full(conn).await?;
         match self.rows() {
             0 => Ok(()),
@@ -275,7 +278,7 @@ impl Pending {
         }
     }
 
-    async fn write(&mut self, conn: &mut SqliteConnection, rows: usize) -> Result<(), sqlx::Error> {
+    async fn write(&mut self, conn: &mut AnyConnection, rows: usize) -> Result<(), sqlx::Error> {
         let sql = if rows == ROWS_PER_INSERT { self.full.clone() } else { Self::sql(self.head, self.columns, rows) };
         let mut q = sqlx::query(&sql);
         for v in self.values.drain(..rows * self.columns) {
