@@ -393,14 +393,20 @@ async fn one_failing_item_does_not_stop_the_sweep() {
     let m = MerchantBrowser::signed_in(&app).await;
     let stuck_key = uuid::Uuid::new_v4().to_string();
     // The first order's refund can never be recorded as done: resolving it fails every time.
-    sqlx::query(&format!(
-        "CREATE TRIGGER stuck BEFORE UPDATE OF status ON payment_attempts
-         WHEN OLD.idempotency_key = '{stuck_key}' AND NEW.status = 'succeeded'
-         BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
-    ))
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    let trigger = match common::engine() {
+        db::Engine::Sqlite => format!(
+            "CREATE TRIGGER stuck BEFORE UPDATE OF status ON payment_attempts
+             WHEN OLD.idempotency_key = '{stuck_key}' AND NEW.status = 'succeeded'
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+        ),
+        db::Engine::Postgres => format!(
+            "CREATE FUNCTION stuck() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN RAISE EXCEPTION 'injected failure'; END $$;
+             CREATE TRIGGER stuck BEFORE UPDATE OF status ON payment_attempts FOR EACH ROW
+             WHEN (OLD.idempotency_key = '{stuck_key}' AND NEW.status = 'succeeded') EXECUTE FUNCTION stuck()"
+        ),
+    };
+    sqlx::raw_sql(&trigger).execute(&app.pool).await.unwrap();
     for (id, amount, minor, key) in
         [(&first, "7.00", 700, stuck_key.clone()), (&second, "8.00", 800, uuid::Uuid::new_v4().to_string())]
     {

@@ -224,7 +224,7 @@ async fn the_history_filters_pages_totals_and_exports() {
     // Filters combine, and the totals cover the whole filtered set.
     let page = m.get("/merchant/orders?status=refunded&currency=EUR").await;
     let (count, sum): (i64, i64) = sqlx::query_as(
-        "SELECT count(*), coalesce(sum(refunded_minor), 0) FROM orders WHERE status = 'refunded' AND currency = 'EUR'",
+        "SELECT count(*), CAST(coalesce(sum(refunded_minor), 0) AS BIGINT) FROM orders WHERE status = 'refunded' AND currency = 'EUR'",
     )
     .fetch_one(&app.pool)
     .await

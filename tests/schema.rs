@@ -48,13 +48,33 @@ async fn sqlite_schema(pool: &db::Pool) -> BTreeSet<String> {
         match kind_.as_str() {
             "table" => {
                 out.insert(format!("table {name}"));
-                // Column-level CHECKs and collations, from the table's definition (one column a line).
-                for line in sql.lines().map(str::trim) {
-                    let column = line.split_whitespace().next().unwrap_or("");
-                    if line.contains("CHECK (") && !line.starts_with("CHECK") {
+                // Column-level CHECKs and collations, from the table's definition: its parts between commas
+                // outside parentheses (ALTER TABLE … ADD COLUMN appends to it), comments left out.
+                let body: String =
+                    sql.lines().map(|l| l.split("--").next().unwrap_or("")).collect::<Vec<_>>().join(" ");
+                let body = &body[body.find('(').unwrap() + 1..body.rfind(')').unwrap()];
+                let (mut depth, mut start, mut parts) = (0, 0, Vec::new());
+                for (i, ch) in body.char_indices() {
+                    match ch {
+                        '(' => depth += 1,
+                        ')' => depth -= 1,
+                        ',' if depth == 0 => {
+                            parts.push(&body[start..i]);
+                            start = i + 1;
+                        }
+                        _ => {}
+                    }
+                }
+                parts.push(&body[start..]);
+                for part in parts.into_iter().map(str::trim) {
+                    let column = part.split_whitespace().next().unwrap_or("");
+                    if ["PRIMARY", "UNIQUE", "CHECK", "FOREIGN"].contains(&column) {
+                        continue;
+                    }
+                    if part.contains("CHECK") {
                         out.insert(format!("check {name}.{column}"));
                     }
-                    if line.contains("COLLATE NOCASE") {
+                    if part.contains("COLLATE NOCASE") {
                         out.insert(format!("collate {name}.{column} nocase"));
                     }
                 }
