@@ -65,6 +65,10 @@ pub struct Database {
     engine: Engine,
     /// SQLite's one write connection; PostgreSQL writes on pool connections.
     writer: Option<Arc<Mutex<Writer>>>,
+    /// PostgreSQL: this instance's writers queue here before taking a connection. Write transactions run one
+    /// at a time anyway (`WRITE_LOCK`); a writer waiting for the lock on a connection of the pool would leave
+    /// the pool short for the reads the holder makes, and enough of them would leave it none.
+    pg_writers: Arc<Mutex<()>>,
 }
 
 /// The one write connection and the state of the transaction its jobs share.
@@ -147,7 +151,12 @@ async fn connect_sqlite(database_url: &str) -> Result<Database, sqlx::Error> {
         .connect(database_url)
         .await?;
     let writer = Writer { conn, open: false, generation: 0, failed: Vec::new(), abandoned: false, released: 0 };
-    Ok(Database { read, engine: Engine::Sqlite, writer: Some(Arc::new(Mutex::new(writer))) })
+    Ok(Database {
+        read,
+        engine: Engine::Sqlite,
+        writer: Some(Arc::new(Mutex::new(writer))),
+        pg_writers: Arc::default(),
+    })
 }
 
 /// Connections each instance keeps to PostgreSQL at most (`PG_MAX_CONNECTIONS` lowers or raises it).
@@ -165,7 +174,7 @@ async fn connect_postgres(database_url: &str) -> Result<Database, sqlx::Error> {
         .acquire_timeout(Duration::from_secs(5))
         .connect(database_url)
         .await?;
-    Ok(Database { read, engine: Engine::Postgres, writer: None })
+    Ok(Database { read, engine: Engine::Postgres, writer: None, pg_writers: Arc::default() })
 }
 
 /// A write transaction: a savepoint in SQLite's shared one, or a PostgreSQL transaction holding the write
@@ -174,7 +183,7 @@ pub struct Tx(TxKind);
 
 enum TxKind {
     Shared { guard: Option<OwnedMutexGuard<Writer>>, writer: Arc<Mutex<Writer>> },
-    Own(Option<sqlx::Transaction<'static, Any>>),
+    Own(Option<sqlx::Transaction<'static, Any>>, OwnedMutexGuard<()>),
 }
 
 impl std::ops::Deref for Tx {
@@ -183,7 +192,7 @@ impl std::ops::Deref for Tx {
     fn deref(&self) -> &AnyConnection {
         match &self.0 {
             TxKind::Shared { guard, .. } => &guard.as_ref().expect("an open write transaction").conn,
-            TxKind::Own(tx) => tx.as_ref().expect("an open write transaction"),
+            TxKind::Own(tx, _) => tx.as_ref().expect("an open write transaction"),
         }
     }
 }
@@ -192,7 +201,7 @@ impl std::ops::DerefMut for Tx {
     fn deref_mut(&mut self) -> &mut AnyConnection {
         match &mut self.0 {
             TxKind::Shared { guard, .. } => &mut guard.as_mut().expect("an open write transaction").conn,
-            TxKind::Own(tx) => tx.as_mut().expect("an open write transaction"),
+            TxKind::Own(tx, _) => tx.as_mut().expect("an open write transaction"),
         }
     }
 }
@@ -273,9 +282,10 @@ impl Writer {
 /// jobs); on PostgreSQL it waits for every other instance's write transaction to end (`WRITE_LOCK`).
 pub async fn begin_write(db: &Database) -> Result<Tx, sqlx::Error> {
     let Some(shared) = &db.writer else {
+        let queued = db.pg_writers.clone().lock_owned().await;
         let mut tx = db.read.begin().await?;
         sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
-        return Ok(Tx(TxKind::Own(Some(tx))));
+        return Ok(Tx(TxKind::Own(Some(tx), queued)));
     };
     let mut writer = shared.clone().lock_owned().await;
     writer.settle().await?;
@@ -292,7 +302,7 @@ impl Tx {
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
         let (guard, shared) = match &mut self.0 {
             TxKind::Shared { guard, writer } => (guard, writer.clone()),
-            TxKind::Own(tx) => return tx.take().expect("an open write transaction").commit().await,
+            TxKind::Own(tx, _) => return tx.take().expect("an open write transaction").commit().await,
         };
         let mut writer = guard.take().expect("an open write transaction");
         if let Err(e) = writer.exec("RELEASE job").await {
