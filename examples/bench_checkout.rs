@@ -6,6 +6,10 @@
 //!
 //!     cargo run --release --example bench_checkout -- [checkouts] [concurrency] [rate]
 //!
+//! `BENCH_DATABASE_URL` runs it on that database instead of a new SQLite file (e.g. an empty PostgreSQL
+//! database), and `BENCH_INSTANCES=N` starts N apps on it (in this process, each with its own pools and
+//! embedded sandbox), the checkouts sent to them in turn: what scripts/bench-instances.sh compares.
+//!
 //! Without a rate, C checkouts run back to back (closed loop: the machine's most checkouts/s, with latency
 //! growing as C grows past what 2 cores serve). With a rate, a checkout starts every 1/rate s (open loop,
 //! up to C at once): the latency at that load.
@@ -34,24 +38,41 @@ fn main() {
 
 async fn run(checkouts: usize, concurrency: usize, rate: Option<usize>) {
     let dir = tempfile::tempdir().unwrap();
-    let base = support::start_app(&format!("sqlite://{}/bench.db", dir.path().display()), &[]).await;
+    let database_url =
+        std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}/bench.db", dir.path().display()));
+    let instances: usize = std::env::var("BENCH_INSTANCES").ok().and_then(|n| n.parse().ok()).unwrap_or(1).max(1);
+    let mut bases = Vec::new();
+    for _ in 0..instances {
+        // All checkouts come from one address: its limits must not be what is measured.
+        let unlimited = [("CHECKOUT_STARTS_PER_ADDRESS", "1000000"), ("CHECKOUT_PLACES_PER_ADDRESS", "1000000")];
+        bases.push(support::start_app(&database_url, &unlimited).await);
+    }
+    let base = bases[0].clone();
     let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency * 2).build().unwrap();
 
-    // The browser's part, done up front: one encrypted card per checkout (verifone.js's work).
-    let key = support::encryption_key(&http, &base).await;
+    // The browser's part, done up front: one encrypted card per checkout (verifone.js's work), to the key of
+    // the instance's sandbox the checkout goes to.
     let year = card_checkout::server::clock::today().year + 3;
-    let cards: Vec<String> = (0..checkouts * 2).map(|_| encrypt_card(&key, "4000000000001000", year)).collect();
-    let cards = Arc::new(Mutex::new(cards));
+    let mut per_instance = Vec::new();
+    for b in &bases {
+        let key = support::encryption_key(&http, b).await;
+        let cards: Vec<String> =
+            (0..checkouts * 2 / instances + 2).map(|_| encrypt_card(&key, "4000000000001000", year)).collect();
+        per_instance.push(Arc::new(Mutex::new(cards)));
+    }
+    let cards = per_instance[0].clone();
 
     println!(
-        "checkouts: {checkouts}, concurrency: {concurrency}, rate: {}, machine: {} cores",
+        "database: {}, instances: {instances}, checkouts: {checkouts}, concurrency: {concurrency}, rate: {}, machine: {} cores",
+        database_url.split(':').next().unwrap_or(""),
         rate.map_or("as fast as possible".to_owned(), |r| format!("{r}/s")),
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let ours: Timings = Arc::default();
     let started = Instant::now();
-    drive(checkouts, concurrency, rate, |_| {
-        let (http, base, cards, ours) = (http.clone(), base.clone(), cards.clone(), ours.clone());
+    drive(checkouts, concurrency, rate, |i| {
+        let (http, base, cards, ours) =
+            (http.clone(), bases[i % instances].clone(), per_instance[i % instances].clone(), ours.clone());
         async move { checkout(&http, &base, &cards, &ours, year).await }
     })
     .await;
@@ -62,6 +83,19 @@ async fn run(checkouts: usize, concurrency: usize, rate: Option<usize>) {
         elapsed.as_secs_f64()
     );
     report(&ours);
+    {
+        let p99 = |k: &str| ms(percentile(ours.lock().unwrap().get(k).unwrap(), 0.99));
+        println!(
+            "SUMMARY checkouts_per_s={:.1} start_ours_p99_ms={:.2} place_ours_p99_ms={:.2} result_ours_p99_ms={:.2}",
+            checkouts as f64 / elapsed.as_secs_f64(),
+            p99("start_checkout (ours)"),
+            p99("place_order (ours)"),
+            p99("order_result (ours)")
+        );
+    }
+    if std::env::var("BENCH_SKIP_BARE").is_ok() {
+        return;
+    }
 
     let bare: Timings = Arc::default();
     let started = Instant::now();

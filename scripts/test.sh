@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up (Chromium included) and runs every test: cargo's unit and integration tests, then the Playwright
-# suite against a release build. Prints how long each phase took and the bundle size report.
+# Sets up (Chromium included) and runs every test: cargo's unit and integration tests on SQLite and again on
+# a throw-away PostgreSQL cluster (scripts/postgres.sh; installed when missing), then the Playwright suite
+# against a release build. Prints how long each phase took and the bundle size report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
@@ -10,18 +11,37 @@ export CARGO_TERM_COLOR=never
 phase() { printf '\n== %s\n' "$*"; phase_started=$SECONDS; }
 took() { printf '== %s took %ss\n' "$1" $((SECONDS - phase_started)); }
 
+phase "PostgreSQL cluster (scripts/postgres.sh)"
+pg_dir=$(mktemp -d /tmp/card-checkout-pg.XXXXXX)
+pg_port=54329
+# The first port from 54329 nobody listens on.
+while (exec 3<>"/dev/tcp/127.0.0.1/$pg_port") 2>/dev/null; do pg_port=$((pg_port + 1)); done
+setup=
+trap 'scripts/postgres.sh stop "$pg_dir"; [[ -z $setup ]] || kill $setup 2>/dev/null || true' EXIT
+postgres_url=$(scripts/postgres.sh start "$pg_dir" "$pg_port")
+took "PostgreSQL cluster"
+
 # cargo test needs none of the set-up's tools, so on a fresh machine they install while it runs: each has
-# single-threaded stretches (linking, the tools' last crates) the other fills.
-phase "set-up (in the background) and cargo test"
+# single-threaded stretches (linking, the tools' last crates) the other fills. (After the cluster: both may
+# use apt-get, which takes one lock.)
+phase "set-up (in the background) and cargo test (SQLite)"
 setup_log=$(mktemp)
 scripts/setup.sh --browser >"$setup_log" 2>&1 &
 setup=$!
-trap 'kill $setup 2>/dev/null || true' EXIT
 cargo test --locked
-took "cargo test"
+took "cargo test (SQLite)"
+
+# Every integration test again with its app on a PostgreSQL database of its own; the tests that need
+# PostgreSQL (schema, multi-instance) fail rather than pass without it.
+phase "cargo test (PostgreSQL)"
+TEST_DATABASE="$postgres_url" TEST_REQUIRE_POSTGRES=1 cargo test --locked --test '*'
+took "cargo test (PostgreSQL)"
+
+phase "set-up"
 wait $setup || { cat "$setup_log"; echo "== set-up failed"; exit 1; }
+setup=
 cat "$setup_log"
-took "set-up and cargo test"
+took "set-up (waited for)"
 
 phase "release build (cargo leptos build --release)"
 cargo leptos build --release

@@ -35,7 +35,7 @@ async fn place(app: &TestApp, shopper: &Shopper<'_>, pan: &str, cart: &str) -> (
 }
 
 async fn stored(app: &TestApp, id: &str) -> (String, String, Option<String>, i64, i64) {
-    sqlx::query_as("SELECT status, provider, authenticator, captured_minor, refunded_minor FROM orders WHERE id = ?")
+    sqlx::query_as("SELECT status, provider, authenticator, captured_minor, refunded_minor FROM orders WHERE id = $1")
         .bind(id)
         .fetch_one(&app.pool)
         .await
@@ -45,7 +45,7 @@ async fn stored(app: &TestApp, id: &str) -> (String, String, Option<String>, i64
 /// The payment Bambora holds for an order, read over its API.
 async fn bambora_payment(app: &TestApp, id: &str) -> Value {
     let txn: String = sqlx::query_scalar(
-        "SELECT provider_transaction_id FROM payment_attempts WHERE order_id = ? AND kind = 'authorize'",
+        "SELECT provider_transaction_id FROM payment_attempts WHERE order_id = $1 AND kind = 'authorize'",
     )
     .bind(id)
     .fetch_one(&app.pool)
@@ -77,7 +77,7 @@ async fn own_process_pays_at_bambora_with_verifones_authentication() {
     assert_eq!(payment["card"]["cavv_result"], 2, "{payment}");
     // The stored request kept neither the token nor the CAVV in the timeline.
     let requested: String =
-        sqlx::query_scalar("SELECT details FROM order_events WHERE order_id = ? AND kind = 'payment_requested'")
+        sqlx::query_scalar("SELECT details FROM order_events WHERE order_id = $1 AND kind = 'payment_requested'")
             .bind(&id)
             .fetch_one(&app.pool)
             .await
@@ -168,7 +168,7 @@ async fn a_lost_answer_is_found_by_its_order_number_and_not_paid_twice() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].0, "succeeded");
     // Bambora holds one payment with the order's number: the search found it, nothing was sent again.
-    let reference: String = sqlx::query_scalar("SELECT merchant_reference FROM orders WHERE id = ?")
+    let reference: String = sqlx::query_scalar("SELECT merchant_reference FROM orders WHERE id = $1")
         .bind(&id)
         .fetch_one(&app.pool)
         .await

@@ -111,14 +111,22 @@ async fn status_of(app: &TestApp, id: &str) -> String {
 
 /// The order's Bambora 3-D Secure result as stored: (stage, pares, eci, liability, cavv_result, reason).
 async fn threeds(app: &TestApp, id: &str) -> (String, Option<String>, Option<String>, bool, Option<String>, String) {
-    sqlx::query_as(
+    let (stage, pares, eci, liability, cavv, reason): (
+        String,
+        Option<String>,
+        Option<String>,
+        i64,
+        Option<String>,
+        String,
+    ) = sqlx::query_as(
         "SELECT stage, pares_status, eci_flag, liability_shifted, cavv_result, status_reason FROM threeds_results
-         WHERE order_id = ? ORDER BY id DESC LIMIT 1",
+             WHERE order_id = $1 ORDER BY id DESC LIMIT 1",
     )
     .bind(id)
     .fetch_one(&app.pool)
     .await
-    .unwrap()
+    .unwrap();
+    (stage, pares, eci, liability == 1, cavv, reason)
 }
 
 #[tokio::test]
@@ -133,7 +141,7 @@ async fn frictionless_payment_records_bambora_as_the_authenticator() {
     assert_eq!(order["liability_shifted"], true, "{order}");
     assert_eq!(order["threeds"]["challenged"], false, "{order}");
     let (provider, authenticator): (String, Option<String>) =
-        sqlx::query_as("SELECT provider, authenticator FROM orders WHERE id = ?")
+        sqlx::query_as("SELECT provider, authenticator FROM orders WHERE id = $1")
             .bind(&id)
             .fetch_one(&app.pool)
             .await
@@ -144,7 +152,7 @@ async fn frictionless_payment_records_bambora_as_the_authenticator() {
     assert!(reason.contains("moved to the issuer"), "{reason}");
     // The 3-D Secure 2 request carried the browser's details, and our return URL.
     let requested: String =
-        sqlx::query_scalar("SELECT details FROM order_events WHERE order_id = ? AND kind = 'payment_requested'")
+        sqlx::query_scalar("SELECT details FROM order_events WHERE order_id = $1 AND kind = 'payment_requested'")
             .bind(&id)
             .fetch_one(&app.pool)
             .await
@@ -298,13 +306,13 @@ async fn a_lost_continue_answer_is_found_by_order_number_and_recorded_once() {
     assert!(kinds.contains(&"payment_failed".to_owned()), "the answer was lost: {kinds:?}");
     assert_eq!(kinds.iter().filter(|k| *k == "payment_resolution").count(), 1, "{kinds:?}");
     let txn: Option<String> = sqlx::query_scalar(
-        "SELECT provider_transaction_id FROM payment_attempts WHERE order_id = ? AND kind = 'authorize'",
+        "SELECT provider_transaction_id FROM payment_attempts WHERE order_id = $1 AND kind = 'authorize'",
     )
     .bind(&id)
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    let reference: String = sqlx::query_scalar("SELECT merchant_reference FROM orders WHERE id = ?")
+    let reference: String = sqlx::query_scalar("SELECT merchant_reference FROM orders WHERE id = $1")
         .bind(&id)
         .fetch_one(&app.pool)
         .await

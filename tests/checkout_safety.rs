@@ -22,14 +22,13 @@ async fn count(app: &TestApp, sql: &str, id: &str) -> i64 {
 
 /// Payments sent for an order.
 async fn payments(app: &TestApp, id: &str) -> i64 {
-    count(app, "SELECT count(*) FROM payment_attempts WHERE order_id = ? AND kind = 'authorize'", id).await
+    count(app, "SELECT count(*) FROM payment_attempts WHERE order_id = $1 AND kind = 'authorize'", id).await
 }
 
 /// Every value of every table, as text.
 async fn database_dump(app: &TestApp) -> String {
     use sqlx::{Column, Row};
-    let tables: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'").fetch_all(&app.pool).await.unwrap();
+    let tables = common::table_names(app).await;
     let mut dump = String::new();
     for t in tables {
         for row in sqlx::query(&format!("SELECT * FROM \"{t}\"")).fetch_all(&app.pool).await.unwrap() {
@@ -45,7 +44,7 @@ async fn database_dump(app: &TestApp) -> String {
 /// What the order's payment request carried as 3-D Secure data (`null` when none was sent).
 async fn threed_sent(app: &TestApp, id: &str) -> Value {
     let details: String = sqlx::query_scalar(
-        "SELECT details FROM order_events WHERE order_id = ? AND kind = 'payment_requested' ORDER BY id LIMIT 1",
+        "SELECT details FROM order_events WHERE order_id = $1 AND kind = 'payment_requested' ORDER BY id LIMIT 1",
     )
     .bind(id)
     .fetch_one(&app.pool)
@@ -192,7 +191,7 @@ async fn a_retried_submit_during_a_challenge_gets_the_pending_challenge() {
     assert_eq!(shopper.order(&id).await["status"], "Captured");
     let (status, after) = shopper.call("checkout/place", json!({"input": placed.input})).await;
     assert_eq!((status, after), (200, json!({"Done": {"order_id": id}})));
-    assert_eq!(count(&app, "SELECT count(*) FROM orders WHERE id = ?", &id).await, 1);
+    assert_eq!(count(&app, "SELECT count(*) FROM orders WHERE id = $1", &id).await, 1);
     assert_eq!(payments(&app, &id).await, 1);
 }
 

@@ -11,7 +11,7 @@ use common::{
 use serde_json::{Value, json};
 
 async fn stored_status(app: &TestApp, id: &str) -> (String, Option<i64>, i64) {
-    sqlx::query_as("SELECT status, liability_shifted, captured_minor FROM orders WHERE id = ?")
+    sqlx::query_as("SELECT status, liability_shifted, captured_minor FROM orders WHERE id = $1")
         .bind(id)
         .fetch_one(&app.pool)
         .await
@@ -112,14 +112,14 @@ async fn a_double_submit_creates_one_order_and_one_payment() {
     let (status, next) = shopper.call("checkout/place", again).await;
     assert_eq!(status, 200, "{next}");
     assert_eq!(order_id(&next), id);
-    let payments: i64 = sqlx::query_scalar("SELECT count(*) FROM payment_attempts WHERE order_id = ?")
+    let payments: i64 = sqlx::query_scalar("SELECT count(*) FROM payment_attempts WHERE order_id = $1")
         .bind(&id)
         .fetch_one(&app.pool)
         .await
         .unwrap();
     assert_eq!(payments, 1);
     // The order records who authenticated it and who moved its money.
-    let roles: (Option<String>, String) = sqlx::query_as("SELECT authenticator, provider FROM orders WHERE id = ?")
+    let roles: (Option<String>, String) = sqlx::query_as("SELECT authenticator, provider FROM orders WHERE id = $1")
         .bind(&id)
         .fetch_one(&app.pool)
         .await
@@ -188,7 +188,7 @@ async fn a_lost_payment_answer_is_resolved_without_paying_twice() {
     let order = shopper.order(&id).await;
     assert_eq!(order["status"], "Captured", "{order}");
     let attempts: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT status, pending_request FROM payment_attempts WHERE order_id = ?")
+        sqlx::query_as("SELECT status, pending_request FROM payment_attempts WHERE order_id = $1")
             .bind(&id)
             .fetch_all(&app.pool)
             .await
@@ -205,7 +205,7 @@ async fn a_provider_error_fails_the_order_visibly() {
     let placed = shopper.place("4111111111111111", "cap:2").await;
     let order = shopper.order(&order_id(&placed.next)).await;
     assert_eq!(order["status"], "Declined", "no 3DS answer under the decline policy: {order}");
-    let events: Vec<String> = sqlx::query_scalar("SELECT kind FROM order_events WHERE order_id = ? ORDER BY id")
+    let events: Vec<String> = sqlx::query_scalar("SELECT kind FROM order_events WHERE order_id = $1 ORDER BY id")
         .bind(order["id"].as_str().unwrap())
         .fetch_all(&app.pool)
         .await
@@ -223,8 +223,7 @@ async fn no_card_number_or_cvv_in_the_database_or_the_log() {
         finish(&shopper, &placed).await;
     }
     // Every value in every table, and every log line.
-    let tables: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'").fetch_all(&app.pool).await.unwrap();
+    let tables = common::table_names(&app).await;
     let mut dump = String::new();
     for t in tables {
         for row in sqlx::query(&format!("SELECT * FROM \"{t}\"")).fetch_all(&app.pool).await.unwrap() {

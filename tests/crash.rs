@@ -37,7 +37,7 @@ struct Shop {
 impl Shop {
     async fn new() -> Shop {
         let dir = tempfile::tempdir().unwrap();
-        let database_url = format!("sqlite://{}/shop.db", dir.path().display());
+        let database_url = common::fresh_database(&dir).await;
         Shop { sandbox: StandaloneSandbox::spawn().await, _dir: dir, database_url }
     }
 
@@ -86,7 +86,7 @@ async fn refund(app: &TestApp, order_id: &str, amount: &str, patience: Duration)
 }
 
 async fn order_row(app: &TestApp, id: &str) -> (String, i64, i64, i64) {
-    sqlx::query_as("SELECT status, amount_minor, captured_minor, refunded_minor FROM orders WHERE id = ?")
+    sqlx::query_as("SELECT status, amount_minor, captured_minor, refunded_minor FROM orders WHERE id = $1")
         .bind(id)
         .fetch_one(&app.pool)
         .await
@@ -189,7 +189,7 @@ async fn a_killed_app_leaves_nothing_stuck_and_charges_nothing_twice() {
         assert_eq!(read["captured_amount"], captured, "{id}: {read}");
         assert_eq!(read["refunded_amount"], refunded, "{id}: {read}");
         // One 3-D Secure authentication per order: its CAVV pays once, so no second charge could pass.
-        let reference: String = sqlx::query_scalar("SELECT merchant_reference FROM orders WHERE id = ?")
+        let reference: String = sqlx::query_scalar("SELECT merchant_reference FROM orders WHERE id = $1")
             .bind(id)
             .fetch_one(&app.pool)
             .await

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 async fn pending_refunds(app: &TestApp, id: &str) -> i64 {
     sqlx::query_scalar(
-        "SELECT count(*) FROM payment_attempts WHERE order_id = ? AND kind = 'refund' AND status = 'pending'",
+        "SELECT count(*) FROM payment_attempts WHERE order_id = $1 AND kind = 'refund' AND status = 'pending'",
     )
     .bind(id)
     .fetch_one(&app.pool)
@@ -26,11 +26,13 @@ async fn pending_refunds(app: &TestApp, id: &str) -> i64 {
 }
 
 async fn refund_events_received(app: &TestApp, id: &str) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM notifications_received WHERE order_id = ? AND event = 'TxnRefundApproved'")
-        .bind(id)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
+    sqlx::query_scalar(
+        "SELECT count(*) FROM notifications_received WHERE order_id = $1 AND event = 'TxnRefundApproved'",
+    )
+    .bind(id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
 }
 
 // Item 6 ---------------------------------------------------------------------------------------------------
@@ -45,7 +47,7 @@ async fn an_event_that_arrives_while_our_action_is_in_flight_is_applied_and_each
     let shopper = Shopper::new(&app).await;
     let id = order_id(&shopper.place("4000000000001000", "tee:1").await.next);
     let txn: String = sqlx::query_scalar(
-        "SELECT provider_transaction_id FROM payment_attempts WHERE order_id = ? AND kind = 'authorize'",
+        "SELECT provider_transaction_id FROM payment_attempts WHERE order_id = $1 AND kind = 'authorize'",
     )
     .bind(&id)
     .fetch_one(&app.pool)
@@ -111,7 +113,7 @@ async fn the_card_summary_kept_is_the_providers_not_the_browsers() {
         assert_eq!(order["card"]["bin6"], &pan[..6], "{label}: {order}");
         assert_eq!(order["card"]["last4"], &pan[pan.len() - 4..], "{label}: {order}");
         let stored: (String, String, String) =
-            sqlx::query_as("SELECT card_brand, card_bin6, card_last4 FROM orders WHERE id = ?")
+            sqlx::query_as("SELECT card_brand, card_bin6, card_last4 FROM orders WHERE id = $1")
                 .bind(&id)
                 .fetch_one(&app.pool)
                 .await

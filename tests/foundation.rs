@@ -122,10 +122,19 @@ fn new_order(reference: &str) -> orders::NewOrder {
     }
 }
 
+/// SQLite: WAL, `synchronous=FULL`, foreign keys on. PostgreSQL: each commit waits for its log to be flushed.
 #[tokio::test]
-async fn sqlite_runs_durable_wal_with_foreign_keys() {
+async fn the_database_is_durable_with_foreign_keys() {
     let app = TestApp::spawn().await;
     let pool = &app.pool;
+    if common::engine() == db::Engine::Postgres {
+        let sync: String =
+            sqlx::query_scalar("SELECT current_setting('synchronous_commit')").fetch_one(pool).await.unwrap();
+        assert_eq!(sync, "on");
+        let fsync: String = sqlx::query_scalar("SELECT current_setting('fsync')").fetch_one(pool).await.unwrap();
+        assert_eq!(fsync, "on");
+        return;
+    }
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(pool).await.unwrap();
     assert_eq!(mode, "wal");
     let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(pool).await.unwrap();
@@ -168,9 +177,9 @@ async fn event_log_is_append_only() {
     let mut tx = db::begin_write(&app.db).await.unwrap();
     let id = orders::insert(&mut tx, &new_order("ref-2")).await.unwrap();
     tx.commit().await.unwrap();
-    let update = sqlx::query("UPDATE order_events SET kind = 'x' WHERE order_id = ?").bind(&id).execute(pool).await;
+    let update = sqlx::query("UPDATE order_events SET kind = 'x' WHERE order_id = $1").bind(&id).execute(pool).await;
     assert!(update.unwrap_err().to_string().contains("append-only"));
-    let delete = sqlx::query("DELETE FROM order_events WHERE order_id = ?").bind(&id).execute(pool).await;
+    let delete = sqlx::query("DELETE FROM order_events WHERE order_id = $1").bind(&id).execute(pool).await;
     assert!(delete.unwrap_err().to_string().contains("append-only"));
 }
 
@@ -184,17 +193,24 @@ async fn the_schema_cannot_hold_a_card_number() {
     for (column, value) in
         [("card_bin6", "4111111111111111"), ("card_last4", "4111111111111111"), ("card_last4", "41a1")]
     {
-        let sql = format!("UPDATE orders SET {column} = ? WHERE id = ?");
+        let sql = format!("UPDATE orders SET {column} = $1 WHERE id = $2");
         let res = sqlx::query(&sql).bind(value).bind(&id).execute(pool).await;
         assert!(res.is_err(), "{column} accepted {value}");
     }
-    let columns: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM pragma_table_info('orders') UNION ALL SELECT name FROM pragma_table_info('payment_attempts')
-         UNION ALL SELECT name FROM pragma_table_info('threeds_results')",
-    )
+    let columns: Vec<String> = sqlx::query_scalar(match common::engine() {
+        db::Engine::Sqlite => {
+            "SELECT name FROM pragma_table_info('orders') UNION ALL SELECT name FROM pragma_table_info('payment_attempts')
+             UNION ALL SELECT name FROM pragma_table_info('threeds_results')"
+        }
+        db::Engine::Postgres => {
+            "SELECT CAST(column_name AS TEXT) FROM information_schema.columns
+             WHERE table_name IN ('orders', 'payment_attempts', 'threeds_results')"
+        }
+    })
     .fetch_all(pool)
     .await
     .unwrap();
+    assert!(columns.len() > 40, "{columns:?}");
     for c in &columns {
         assert!(!c.contains("pan") && !c.contains("cvv") && c != "card_number", "column {c}");
     }
@@ -210,7 +226,7 @@ async fn one_live_authorization_per_order() {
     let insert = |key: &'static str| {
         sqlx::query(
             "INSERT INTO payment_attempts (id, order_id, kind, idempotency_key, amount_minor, status, created_at, updated_at)
-             VALUES (?, ?, 'authorize', ?, 1999, 'pending', 0, 0)",
+             VALUES ($1, $2, 'authorize', $3, 1999, 'pending', 0, 0)",
         )
         .bind(key)
         .bind(id.clone())

@@ -66,7 +66,7 @@ async fn call(app: &TestApp, name: &str, args: Value) -> (u16, Value) {
 async fn a_signed_refund_event_without_a_valid_amount_refunds_nothing() {
     let app = TestApp::spawn_with(&[("SANDBOX_NOTIFICATION_URL", "none")]).await;
     let id = paid_order(&app).await;
-    let reference: String = sqlx::query_scalar("SELECT merchant_reference FROM orders WHERE id = ?")
+    let reference: String = sqlx::query_scalar("SELECT merchant_reference FROM orders WHERE id = $1")
         .bind(&id)
         .fetch_one(&app.pool)
         .await
@@ -138,7 +138,11 @@ async fn typed_errors_answer_with_their_http_status_and_json_body() {
 
     // An order that is authenticating without a pending challenge: completing one is a conflict.
     let id = paid_order(&app).await;
-    sqlx::query("UPDATE orders SET status = 'authenticating' WHERE id = ?").bind(&id).execute(&app.pool).await.unwrap();
+    sqlx::query("UPDATE orders SET status = 'authenticating' WHERE id = $1")
+        .bind(&id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
     let (status, err) = call(&app, "checkout/challenge", json!({"order_id": id, "jwt": "a.b.c"})).await;
     assert_eq!(status, 409, "{err}");
     assert!(err["Conflict"].is_string(), "{err}");
@@ -231,7 +235,7 @@ async fn malformed_huge_negative_and_overflowing_input_never_answers_5xx() {
     input["card"]["expiry_year"] = json!(year.parse::<u16>().unwrap() % 100);
     let (status, next) = shopper.call("checkout/place", json!({"input": input})).await;
     assert_eq!(status, 200, "{next}");
-    let stored: i64 = sqlx::query_scalar("SELECT card_expiry_year FROM orders WHERE id = ?")
+    let stored: i64 = sqlx::query_scalar("SELECT card_expiry_year FROM orders WHERE id = $1")
         .bind(order_id(&next))
         .fetch_one(&app.pool)
         .await
@@ -389,14 +393,20 @@ async fn one_failing_item_does_not_stop_the_sweep() {
     let m = MerchantBrowser::signed_in(&app).await;
     let stuck_key = uuid::Uuid::new_v4().to_string();
     // The first order's refund can never be recorded as done: resolving it fails every time.
-    sqlx::query(&format!(
-        "CREATE TRIGGER stuck BEFORE UPDATE OF status ON payment_attempts
-         WHEN OLD.idempotency_key = '{stuck_key}' AND NEW.status = 'succeeded'
-         BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
-    ))
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    let trigger = match common::engine() {
+        db::Engine::Sqlite => format!(
+            "CREATE TRIGGER stuck BEFORE UPDATE OF status ON payment_attempts
+             WHEN OLD.idempotency_key = '{stuck_key}' AND NEW.status = 'succeeded'
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+        ),
+        db::Engine::Postgres => format!(
+            "CREATE FUNCTION stuck() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN RAISE EXCEPTION 'injected failure'; END $$;
+             CREATE TRIGGER stuck BEFORE UPDATE OF status ON payment_attempts FOR EACH ROW
+             WHEN (OLD.idempotency_key = '{stuck_key}' AND NEW.status = 'succeeded') EXECUTE FUNCTION stuck()"
+        ),
+    };
+    sqlx::raw_sql(&trigger).execute(&app.pool).await.unwrap();
     for (id, amount, minor, key) in
         [(&first, "7.00", 700, stuck_key.clone()), (&second, "8.00", 800, uuid::Uuid::new_v4().to_string())]
     {
@@ -411,7 +421,7 @@ async fn one_failing_item_does_not_stop_the_sweep() {
         order_row(&app, &second).await == ("partially_refunded".to_owned(), 2400, 800)
     })
     .await;
-    let stuck: String = sqlx::query_scalar("SELECT status FROM payment_attempts WHERE idempotency_key = ?")
+    let stuck: String = sqlx::query_scalar("SELECT status FROM payment_attempts WHERE idempotency_key = $1")
         .bind(&stuck_key)
         .fetch_one(&app.pool)
         .await

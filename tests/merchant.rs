@@ -35,7 +35,7 @@ async fn paid_order(app: &TestApp, pan: &str) -> String {
 
 async fn attempts(app: &TestApp, id: &str, kind: &str) -> Vec<(String, i64)> {
     sqlx::query_as(
-        "SELECT status, amount_minor FROM payment_attempts WHERE order_id = ? AND kind = ? ORDER BY created_at",
+        "SELECT status, amount_minor FROM payment_attempts WHERE order_id = $1 AND kind = $2 ORDER BY created_at",
     )
     .bind(id)
     .bind(kind)
@@ -47,7 +47,7 @@ async fn attempts(app: &TestApp, id: &str, kind: &str) -> Vec<(String, i64)> {
 /// The attempts we sent ourselves (not those recorded from a provider event).
 async fn our_attempts(app: &TestApp, id: &str, kind: &str) -> Vec<(String, i64)> {
     sqlx::query_as(
-        "SELECT status, amount_minor FROM payment_attempts WHERE order_id = ? AND kind = ?
+        "SELECT status, amount_minor FROM payment_attempts WHERE order_id = $1 AND kind = $2
             AND idempotency_key NOT LIKE 'notification:%' ORDER BY created_at",
     )
     .bind(id)
@@ -59,11 +59,13 @@ async fn our_attempts(app: &TestApp, id: &str, kind: &str) -> Vec<(String, i64)>
 
 /// The provider's id of an order's authorization.
 async fn provider_transaction(app: &TestApp, id: &str) -> String {
-    sqlx::query_scalar("SELECT provider_transaction_id FROM payment_attempts WHERE order_id = ? AND kind = 'authorize'")
-        .bind(id)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
+    sqlx::query_scalar(
+        "SELECT provider_transaction_id FROM payment_attempts WHERE order_id = $1 AND kind = 'authorize'",
+    )
+    .bind(id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -177,14 +179,10 @@ async fn users_come_from_the_environment_or_the_command_never_a_default() {
     let mut m = MerchantBrowser::anonymous(&app);
     assert_eq!(m.sign_in("admin@example.com", "admin").await.status, StatusCode::UNAUTHORIZED);
 
-    let database_url = sqlx::query_scalar::<_, String>("SELECT file FROM pragma_database_list WHERE name = 'main'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
     let run = |password: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_card-checkout"))
             .args(["create-merchant", "clerk@example.com"])
-            .env("DATABASE_URL", format!("sqlite://{database_url}"))
+            .env("DATABASE_URL", &app.database_url)
             .env("MERCHANT_PASSWORD", password)
             .env("LOG_LEVEL", "warn")
             .output()
@@ -226,7 +224,7 @@ async fn the_history_filters_pages_totals_and_exports() {
     // Filters combine, and the totals cover the whole filtered set.
     let page = m.get("/merchant/orders?status=refunded&currency=EUR").await;
     let (count, sum): (i64, i64) = sqlx::query_as(
-        "SELECT count(*), coalesce(sum(refunded_minor), 0) FROM orders WHERE status = 'refunded' AND currency = 'EUR'",
+        "SELECT count(*), CAST(coalesce(sum(refunded_minor), 0) AS BIGINT) FROM orders WHERE status = 'refunded' AND currency = 'EUR'",
     )
     .fetch_one(&app.pool)
     .await
@@ -295,7 +293,7 @@ async fn the_detail_page_explains_3ds_liability_and_the_timeline() {
     // Secrets are not in the timeline: the encrypted card and the CAVV are removed.
     assert!(page.body.contains("[removed]"));
     let cavv: Option<String> =
-        sqlx::query_scalar("SELECT details FROM order_events WHERE kind = 'payment_requested' AND order_id = ?")
+        sqlx::query_scalar("SELECT details FROM order_events WHERE kind = 'payment_requested' AND order_id = $1")
             .bind(&shifted)
             .fetch_optional(&app.pool)
             .await
@@ -366,7 +364,7 @@ async fn a_challenged_order_shows_each_answer_and_its_actions_in_words() {
     assert!(answers[1][4].contains("the issuer is liable for fraud chargebacks"), "{answers:?}");
 
     let refund: String = sqlx::query_scalar(
-        "SELECT provider_transaction_id FROM payment_attempts WHERE order_id = ? AND kind = 'refund'",
+        "SELECT provider_transaction_id FROM payment_attempts WHERE order_id = $1 AND kind = 'refund'",
     )
     .bind(&id)
     .fetch_one(&app.pool)
@@ -392,8 +390,8 @@ async fn liability_is_shown_as_stored_not_decided_again() {
     // As if the provider had decided otherwise when it answered (a rule since changed, a mismatch it saw):
     // the page shows its decision, though today's rule would shift liability for these values.
     for sql in [
-        "UPDATE threeds_results SET liability_shifted = 0 WHERE order_id = ?",
-        "UPDATE orders SET liability_shifted = 0 WHERE id = ?",
+        "UPDATE threeds_results SET liability_shifted = 0 WHERE order_id = $1",
+        "UPDATE orders SET liability_shifted = 0 WHERE id = $1",
     ] {
         sqlx::query(sql).bind(&id).execute(&app.pool).await.unwrap();
     }
@@ -426,10 +424,10 @@ async fn liability_is_shown_as_stored_not_decided_again() {
     ] {
         assert!(lines.iter().any(|l| l == line), "{line:?} not in {lines:#?}");
     }
-    sqlx::query("UPDATE orders SET authenticator = NULL WHERE id = ?").bind(&id).execute(&bambora.pool).await.unwrap();
+    sqlx::query("UPDATE orders SET authenticator = NULL WHERE id = $1").bind(&id).execute(&bambora.pool).await.unwrap();
     sqlx::query(
         "INSERT INTO threeds_results (order_id, stage, pares_status, eci_flag, cavv_present, liability_shifted, created_at)
-         VALUES (?, 'provider', 'Y', '05', 1, 1, 0)",
+         VALUES ($1, 'provider', 'Y', '05', 1, 1, 0)",
     )
     .bind(&id)
     .execute(&bambora.pool)
@@ -498,7 +496,7 @@ async fn a_double_submitted_action_happens_once() {
     // While an action's answer is outstanding, no other action starts.
     sqlx::query(
         "INSERT INTO payment_attempts (id, order_id, kind, idempotency_key, amount_minor, status, created_at, updated_at)
-         VALUES ('in-flight', ?, 'refund', 'in-flight-key', 100, 'pending', 0, 0)",
+         VALUES ('in-flight', $1, 'refund', 'in-flight-key', 100, 'pending', 0, 0)",
     )
     .bind(&id)
     .execute(&app.pool)

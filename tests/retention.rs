@@ -29,7 +29,7 @@ async fn checkout(shopper: &Shopper<'_>, pan: &'static str, cart: &str, code: Op
 /// The CAVV the sandbox was sent with the order's payment, if it was paid with one.
 async fn cavv_sent(app: &TestApp, shopper: &Shopper<'_>, id: &str) -> Option<String> {
     let txn: Option<String> = sqlx::query_scalar(
-        "SELECT provider_transaction_id FROM payment_attempts WHERE order_id = ? AND kind = 'authorize'",
+        "SELECT provider_transaction_id FROM payment_attempts WHERE order_id = $1 AND kind = 'authorize'",
     )
     .bind(id)
     .fetch_optional(&app.pool)

@@ -72,7 +72,7 @@ fn encrypted_cvv(shopper: &Shopper<'_>) -> String {
 
 async fn events(app: &TestApp, order: &str) -> Vec<(String, Value)> {
     let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT kind, details FROM order_events WHERE order_id = ? ORDER BY id")
+        sqlx::query_as("SELECT kind, details FROM order_events WHERE order_id = $1 ORDER BY id")
             .bind(order)
             .fetch_all(&app.pool)
             .await
@@ -103,7 +103,7 @@ async fn a_saved_card_keeps_the_reuse_token_never_the_card() {
     let app = app().await;
     let order = save_card(&app, "ada@example.com").await;
     let (email, token, brand, last4, month): (String, String, String, String, i64) = sqlx::query_as(
-        "SELECT email, reuse_token, card_brand, card_last4, card_expiry_month FROM saved_cards WHERE first_order_id = ?",
+        "SELECT email, reuse_token, card_brand, card_last4, card_expiry_month FROM saved_cards WHERE first_order_id = $1",
     )
     .bind(&order)
     .fetch_one(&app.pool)
@@ -168,7 +168,7 @@ async fn a_returning_shopper_pays_with_a_saved_card_through_3ds() {
     assert_eq!(request["encrypted_cvv"], "[removed]", "{request}");
     assert!(request.get("encrypted_card").is_none() && request.get("sca_exemption").is_none(), "{request}");
     assert!(request["threed_authentication"].is_object(), "{request}");
-    let card_of: (String, String) = sqlx::query_as("SELECT card_brand, card_last4 FROM orders WHERE id = ?")
+    let card_of: (String, String) = sqlx::query_as("SELECT card_brand, card_last4 FROM orders WHERE id = $1")
         .bind(&order)
         .fetch_one(&app.pool)
         .await
@@ -239,7 +239,7 @@ async fn the_merchant_charges_a_saved_card_once_per_form() {
     let child = first.location.unwrap().rsplit('/').next().unwrap().to_owned();
     let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders").fetch_one(&app.pool).await.unwrap();
     assert_eq!(orders, 2, "the double submit charged twice");
-    let (state, amount): (String, i64) = sqlx::query_as("SELECT status, amount_minor FROM orders WHERE id = ?")
+    let (state, amount): (String, i64) = sqlx::query_as("SELECT status, amount_minor FROM orders WHERE id = $1")
         .bind(&child)
         .fetch_one(&app.pool)
         .await
@@ -255,7 +255,7 @@ async fn the_merchant_charges_a_saved_card_once_per_form() {
     assert!(request["stored_credential"]["scheme_reference"].is_string(), "the original scheme reference: {request}");
     assert_eq!(request["sca_exemption"], "5", "{request}");
     assert!(request.get("threed_authentication").is_none() && request.get("encrypted_cvv").is_none(), "{request}");
-    let lookups: i64 = sqlx::query_scalar("SELECT count(*) FROM threeds_results WHERE order_id = ?")
+    let lookups: i64 = sqlx::query_scalar("SELECT count(*) FROM threeds_results WHERE order_id = $1")
         .bind(&child)
         .fetch_one(&app.pool)
         .await

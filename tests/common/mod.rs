@@ -1,5 +1,7 @@
 //! Test harness: each test runs the real server binary as its own process (one app per process, as in
-//! production) on a free port with a fresh SQLite file, and captures every log line it writes.
+//! production) on a free port with a fresh database, and captures every log line it writes. The database is
+//! a SQLite file, or with `TEST_DATABASE=postgres://…` (a server's maintenance database, which
+//! scripts/test.sh starts) a PostgreSQL database of its own created in that server.
 
 #![allow(dead_code)]
 
@@ -12,7 +14,6 @@ pub mod tamper;
 pub mod verifone;
 
 use card_checkout::server::db;
-use sqlx::SqlitePool;
 use std::{
     io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
@@ -25,7 +26,7 @@ pub struct TestApp {
     pub url: String,
     pub database_url: String,
     /// Our own connections to the app's database file, for checking what was stored.
-    pub pool: SqlitePool,
+    pub pool: db::Pool,
     pub db: db::Database,
     pub client: reqwest::Client,
     child: Child,
@@ -37,6 +38,51 @@ impl Drop for TestApp {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The engine the tests run on: PostgreSQL when `TEST_DATABASE` names a server, else SQLite.
+pub fn engine() -> db::Engine {
+    match std::env::var("TEST_DATABASE") {
+        Ok(url) if !url.is_empty() => db::Engine::of_url(&url).expect("TEST_DATABASE is a postgres:// URL"),
+        _ => db::Engine::Sqlite,
+    }
+}
+
+/// The URL of a new, empty database: a file in `dir`, or a database of its own in `TEST_DATABASE`'s server.
+pub async fn fresh_database(dir: &TempDir) -> String {
+    fresh_database_on(engine(), dir).await
+}
+
+/// A new, empty database on `engine` (PostgreSQL: in `TEST_DATABASE`'s server).
+pub async fn fresh_database_on(engine: db::Engine, dir: &TempDir) -> String {
+    if engine == db::Engine::Sqlite {
+        return format!("sqlite://{}/test.db", dir.path().display());
+    }
+    let server = std::env::var("TEST_DATABASE").expect("TEST_DATABASE names a PostgreSQL server");
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::AnyConnection::connect(&server).await.expect("TEST_DATABASE answers");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("a test database");
+    let _ = conn.close().await;
+    let mut url = reqwest::Url::parse(&server).expect("TEST_DATABASE is a URL");
+    url.set_path(&name);
+    url.to_string()
+}
+
+/// The app's tables (not sqlx's record of migrations, which holds the migrations' text and a timestamp that
+/// `Any` does not read).
+pub async fn table_names(app: &TestApp) -> Vec<String> {
+    let sql = match engine() {
+        db::Engine::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> '_sqlx_migrations'",
+        db::Engine::Postgres => {
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables
+             WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> '_sqlx_migrations'"
+        }
+    };
+    let tables: Vec<String> = sqlx::query_scalar(sql).fetch_all(&app.pool).await.unwrap();
+    assert!(tables.len() > 10, "{tables:?}");
+    tables
 }
 
 /// A port that was free a moment ago (the OS picks it for port 0).
@@ -54,10 +100,11 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let addr = format!("127.0.0.1:{}", free_port());
         // A DATABASE_URL among the extra settings shares another app's database (e.g. a restart).
-        let database_url = extra
-            .iter()
-            .find(|(k, _)| *k == "DATABASE_URL")
-            .map_or_else(|| format!("sqlite://{}/test.db", dir.path().display()), |(_, v)| v.to_string());
+        let database_url = extra.iter().find(|(k, _)| *k == "DATABASE_URL").map(|(_, v)| v.to_string());
+        let database_url = match database_url {
+            Some(url) => url,
+            None => fresh_database(&dir).await,
+        };
         let mut command = Command::new(env!("CARGO_BIN_EXE_card-checkout"));
         command
             .env_clear()
@@ -153,7 +200,7 @@ pub async fn eventually<F: AsyncFnMut() -> bool>(what: &str, mut check: F) {
 
 /// An order's status and its captured and refunded amounts (minor units), as stored.
 pub async fn order_row(app: &TestApp, id: &str) -> (String, i64, i64) {
-    sqlx::query_as("SELECT status, captured_minor, refunded_minor FROM orders WHERE id = ?")
+    sqlx::query_as("SELECT status, captured_minor, refunded_minor FROM orders WHERE id = $1")
         .bind(id)
         .fetch_one(&app.pool)
         .await

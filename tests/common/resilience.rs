@@ -40,7 +40,7 @@ pub async fn order_of(app: &TestApp, input: &Value) -> String {
     let key = input["checkout_key"].as_str().unwrap();
     let mut found = None;
     eventually("the order to be created", async || {
-        found = sqlx::query_scalar("SELECT id FROM orders WHERE checkout_key = ?")
+        found = sqlx::query_scalar("SELECT id FROM orders WHERE checkout_key = $1")
             .bind(key)
             .fetch_optional(&app.pool)
             .await
@@ -67,7 +67,7 @@ pub async fn ledger(sb: &Sandbox, id: &str) -> Value {
 /// Our attempts of `kind` on an order: (status, amount, provider transaction), oldest first.
 pub async fn attempts(app: &TestApp, order_id: &str, kind: &str) -> Vec<(String, i64, Option<String>)> {
     sqlx::query_as(
-        "SELECT status, amount_minor, provider_transaction_id FROM payment_attempts WHERE order_id = ? AND kind = ?
+        "SELECT status, amount_minor, provider_transaction_id FROM payment_attempts WHERE order_id = $1 AND kind = $2
          ORDER BY created_at, rowid",
     )
     .bind(order_id)

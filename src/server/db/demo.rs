@@ -4,11 +4,11 @@
 //! them, in multi-row INSERTs of a fixed size (each prepared once) on the write connection taken for the
 //! load, with settings for the load only; the history's rollups get the loaded orders once per transaction.
 
-use super::{Database, now_ms};
+use super::{Database, Engine, now_ms};
 use crate::domain::{catalog::PRODUCTS, money::Currency};
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use serde_json::json;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 /// Test cards: brand, BIN6, last four.
 const CARDS: [(&str, &str, &str); 6] = [
@@ -65,7 +65,16 @@ pub async fn insert_orders(
     shop: Currency,
     seed: u64,
 ) -> Result<(), sqlx::Error> {
-    let mut writer = db.writer.lock().await;
+    let Some(shared) = &db.writer else {
+        // PostgreSQL: plain transactions on a connection of the pool, each holding the write lock.
+        let mut conn = db.read.acquire().await?;
+        let loaded = load(&mut conn, Engine::Postgres, count, batch.max(1), shop, seed).await;
+        if loaded.is_err() {
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        }
+        return loaded;
+    };
+    let mut writer = shared.lock().await;
     writer.settle().await?;
     if writer.open {
         let generation = writer.generation;
@@ -88,7 +97,7 @@ pub async fn insert_orders(
         saved.push((name, was));
         sqlx::query(&format!("PRAGMA {name} = {load}")).execute(&mut *conn).await?;
     }
-    let loaded = load(conn, count, batch.max(1), shop, seed).await;
+    let loaded = load(conn, Engine::Sqlite, count, batch.max(1), shop, seed).await;
     if loaded.is_err() {
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
     }
@@ -99,7 +108,8 @@ pub async fn insert_orders(
 }
 
 async fn load(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
+    engine: Engine,
     count: usize,
     batch: usize,
     shop: Currency,
@@ -126,12 +136,18 @@ async fn load(
     let (mut before, mut rollup_trigger) = (0i64, String::new());
     let mut chunks = chunks(count, batch).peekable();
     while let Some((first, _)) = chunks.next() {
-        if first % batch == 0 {
+        if first % batch == 0 && engine == Engine::Postgres {
+            sqlx::query("BEGIN").execute(&mut *conn).await?;
+            sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)").bind(super::WRITE_LOCK).execute(&mut *conn).await?;
+            before = sqlx::query_scalar("SELECT coalesce(max(rowid), 0) FROM orders").fetch_one(&mut *conn).await?;
+            // As below: the rollups are filled once at the end; the trigger is off in this transaction only.
+            sqlx::query(&format!("ALTER TABLE orders DISABLE TRIGGER {ROLLUP_TRIGGER}")).execute(&mut *conn).await?;
+        } else if first % batch == 0 {
             sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
             before = sqlx::query_scalar("SELECT coalesce(max(rowid), 0) FROM orders").fetch_one(&mut *conn).await?;
             // The rollups are filled once at the end rather than by the trigger at each order: it would cost
             // more than everything else the load does. It is back before the transaction commits.
-            rollup_trigger = sqlx::query_scalar("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?")
+            rollup_trigger = sqlx::query_scalar("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = $1")
                 .bind(ROLLUP_TRIGGER)
                 .fetch_one(&mut *conn)
                 .await?;
@@ -155,7 +171,14 @@ async fn load(
             for rollup in ROLLUPS {
                 sqlx::query(rollup).bind(before).execute(&mut *conn).await?;
             }
-            sqlx::query(&rollup_trigger).execute(&mut *conn).await?;
+            match engine {
+                Engine::Sqlite => sqlx::query(&rollup_trigger).execute(&mut *conn).await?,
+                Engine::Postgres => {
+                    sqlx::query(&format!("ALTER TABLE orders ENABLE TRIGGER {ROLLUP_TRIGGER}"))
+                        .execute(&mut *conn)
+                        .await?
+                }
+            };
             sqlx::query("COMMIT").execute(&mut *conn).await?;
         }
     }
@@ -167,27 +190,27 @@ const ROLLUP_TRIGGER: &str = "order_totals_on_insert";
 
 /// What that trigger does, for the orders after a rowid at once (through the view that migration defines).
 const ROLLUPS: [&str; 3] = [
-    "INSERT INTO order_totals
+    "INSERT INTO order_totals AS t
         SELECT currency, day, status, provider, card_brand, liability, count(*), sum(amount_minor),
             sum(captured_minor), sum(refunded_minor)
-        FROM order_rollup_keys WHERE order_rowid > ? GROUP BY 1, 2, 3, 4, 5, 6
-     ON CONFLICT DO UPDATE SET orders = orders + excluded.orders, amount_minor = amount_minor + excluded.amount_minor,
-        captured_minor = captured_minor + excluded.captured_minor,
-        refunded_minor = refunded_minor + excluded.refunded_minor",
-    "INSERT INTO order_totals_by_last4
+        FROM order_rollup_keys WHERE order_rowid > $1 GROUP BY 1, 2, 3, 4, 5, 6
+     ON CONFLICT (currency, day, status, provider, card_brand, liability) DO UPDATE SET orders = t.orders + excluded.orders,
+        amount_minor = t.amount_minor + excluded.amount_minor, captured_minor = t.captured_minor + excluded.captured_minor,
+        refunded_minor = t.refunded_minor + excluded.refunded_minor",
+    "INSERT INTO order_totals_by_last4 AS t
         SELECT card_last4, currency, day, status, provider, card_brand, liability, count(*), sum(amount_minor),
             sum(captured_minor), sum(refunded_minor)
-        FROM order_rollup_keys WHERE order_rowid > ? GROUP BY 1, 2, 3, 4, 5, 6, 7
-     ON CONFLICT DO UPDATE SET orders = orders + excluded.orders, amount_minor = amount_minor + excluded.amount_minor,
-        captured_minor = captured_minor + excluded.captured_minor,
-        refunded_minor = refunded_minor + excluded.refunded_minor",
-    "INSERT INTO order_totals_by_amount
+        FROM order_rollup_keys WHERE order_rowid > $1 GROUP BY 1, 2, 3, 4, 5, 6, 7
+     ON CONFLICT (card_last4, currency, day, status, provider, card_brand, liability) DO UPDATE SET orders = t.orders + excluded.orders,
+        amount_minor = t.amount_minor + excluded.amount_minor, captured_minor = t.captured_minor + excluded.captured_minor,
+        refunded_minor = t.refunded_minor + excluded.refunded_minor",
+    "INSERT INTO order_totals_by_amount AS t
         SELECT currency, amount_minor, month, status, provider, card_brand, liability, count(*), sum(amount_minor),
             sum(captured_minor), sum(refunded_minor)
-        FROM order_rollup_keys WHERE order_rowid > ? GROUP BY 1, 2, 3, 4, 5, 6, 7
-     ON CONFLICT DO UPDATE SET orders = orders + excluded.orders, amount_minor = amount_minor + excluded.amount_minor,
-        captured_minor = captured_minor + excluded.captured_minor,
-        refunded_minor = refunded_minor + excluded.refunded_minor",
+        FROM order_rollup_keys WHERE order_rowid > $1 GROUP BY 1, 2, 3, 4, 5, 6, 7
+     ON CONFLICT (currency, amount, month, status, provider, card_brand, liability) DO UPDATE SET orders = t.orders + excluded.orders,
+        amount_minor = t.amount_minor + excluded.amount_minor, captured_minor = t.captured_minor + excluded.captured_minor,
+        refunded_minor = t.refunded_minor + excluded.refunded_minor",
 ];
 
 /// The orders `first..end` of each multi-row INSERT: `ROWS_PER_INSERT` at a time, none across transactions.
@@ -203,7 +226,9 @@ enum Val {
     Int(i64),
     Str(&'static str),
     Text(String),
-    Null,
+    /// PostgreSQL wants a null of the column's type.
+    NullInt,
+    NullText,
 }
 
 impl From<i64> for Val {
@@ -224,9 +249,27 @@ impl From<String> for Val {
     }
 }
 
-impl<T: Into<Val>> From<Option<T>> for Val {
-    fn from(v: Option<T>) -> Val {
-        v.map_or(Val::Null, Into::into)
+impl From<Option<i64>> for Val {
+    fn from(v: Option<i64>) -> Val {
+        v.map_or(Val::NullInt, Val::Int)
+    }
+}
+
+impl From<Option<&'static str>> for Val {
+    fn from(v: Option<&'static str>) -> Val {
+        v.map_or(Val::NullText, Val::Str)
+    }
+}
+
+impl From<Option<String>> for Val {
+    fn from(v: Option<String>) -> Val {
+        v.map_or(Val::NullText, Val::Text)
+    }
+}
+
+impl From<Option<bool>> for Val {
+    fn from(v: Option<bool>) -> Val {
+        v.map_or(Val::NullInt, |b| Val::Int(b.into()))
     }
 }
 
@@ -251,8 +294,12 @@ impl Pending {
     }
 
     fn sql(head: &str, columns: usize, rows: usize) -> String {
-        let row = format!("({})", vec!["?"; columns].join(", "));
-        format!("{head} VALUES {}", vec![row; rows].join(", "))
+        let values: Vec<String> = (0..rows)
+            .map(|r| {
+                format!("({})", (1..=columns).map(|c| format!("${}", r * columns + c)).collect::<Vec<_>>().join(", "))
+            })
+            .collect();
+        format!("{head} VALUES {}", values.join(", "))
     }
 
     fn rows(&self) -> usize {
@@ -260,14 +307,14 @@ impl Pending {
     }
 
     /// Writes the full blocks; the rest waits for more rows.
-    async fn write_full(&mut self, conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    async fn write_full(&mut self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
         while self.rows() >= ROWS_PER_INSERT {
             self.write(conn, ROWS_PER_INSERT).await?;
         }
         Ok(())
     }
 
-    async fn write_all(&mut self, conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    async fn write_all(&mut self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
         self.write_full(conn).await?;
         match self.rows() {
             0 => Ok(()),
@@ -275,15 +322,18 @@ impl Pending {
         }
     }
 
-    async fn write(&mut self, conn: &mut SqliteConnection, rows: usize) -> Result<(), sqlx::Error> {
+    async fn write(&mut self, conn: &mut AnyConnection, rows: usize) -> Result<(), sqlx::Error> {
         let sql = if rows == ROWS_PER_INSERT { self.full.clone() } else { Self::sql(self.head, self.columns, rows) };
+        // `OR FAIL` is SQLite's; PostgreSQL's INSERT stops at the first error anyway.
+        let sql = if conn.backend_name() == "PostgreSQL" { sql.replacen("INSERT OR FAIL", "INSERT", 1) } else { sql };
         let mut q = sqlx::query(&sql);
         for v in self.values.drain(..rows * self.columns) {
             q = match v {
                 Val::Int(i) => q.bind(i),
                 Val::Str(s) => q.bind(s),
                 Val::Text(s) => q.bind(s),
-                Val::Null => q.bind(None::<i64>),
+                Val::NullInt => q.bind(None::<i64>),
+                Val::NullText => q.bind(None::<String>),
             };
         }
         q.execute(conn).await.map(|_| ())

@@ -23,7 +23,7 @@ impl Scope {
     }
 }
 
-const COUNT: &str = "SELECT count(*) FROM checkout_limit_hits WHERE scope = ? AND key = ? AND at >= ?";
+const COUNT: &str = "SELECT count(*) FROM checkout_limit_hits WHERE scope = $1 AND key = $2 AND at >= $3";
 
 async fn count(tx: &mut Tx, scope: Scope, key: &str, since_ms: i64) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(COUNT).bind(scope.as_str()).bind(key).bind(since_ms).fetch_one(&mut **tx).await
@@ -36,7 +36,7 @@ pub async fn take(db: &Database, scope: Scope, key: &str, limit: i64, since_ms: 
     if count(&mut tx, scope, key, since_ms).await? >= limit {
         return Ok(false);
     }
-    sqlx::query("INSERT INTO checkout_limit_hits (scope, key, at) VALUES (?, ?, ?)")
+    sqlx::query("INSERT INTO checkout_limit_hits (scope, key, at) VALUES ($1, $2, $3)")
         .bind(scope.as_str())
         .bind(key)
         .bind(now_ms())
@@ -56,7 +56,7 @@ pub async fn below(db: &Database, scope: Scope, key: &str, limit: i64, since_ms:
 pub async fn record_once(db: &Database, scope: Scope, key: &str, order_id: &str) -> Result<(), sqlx::Error> {
     let mut tx = begin_write(db).await?;
     sqlx::query(
-        "INSERT INTO checkout_limit_hits (scope, key, order_id, at) VALUES (?, ?, ?, ?) ON CONFLICT (order_id) DO NOTHING",
+        "INSERT INTO checkout_limit_hits (scope, key, order_id, at) VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING",
     )
     .bind(scope.as_str())
     .bind(key)
@@ -70,6 +70,6 @@ pub async fn record_once(db: &Database, scope: Scope, key: &str, order_id: &str)
 /// Forgets hits older than `before_ms`, which no window counts any more.
 pub async fn prune(db: &Database, before_ms: i64) -> Result<(), sqlx::Error> {
     let mut tx = begin_write(db).await?;
-    sqlx::query("DELETE FROM checkout_limit_hits WHERE at < ?").bind(before_ms).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM checkout_limit_hits WHERE at < $1").bind(before_ms).execute(&mut *tx).await?;
     tx.commit().await
 }

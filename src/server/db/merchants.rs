@@ -1,7 +1,8 @@
 //! Merchant users, their sessions and sign-in attempts not (yet) followed by a successful one.
 
+use super::Pool;
 use super::{Database, Tx, now_ms};
-use sqlx::{Row, SqlitePool};
+use sqlx::Row;
 
 #[derive(Clone, Debug)]
 pub struct MerchantUser {
@@ -9,7 +10,7 @@ pub struct MerchantUser {
     pub email: String,
 }
 
-pub async fn user_count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
+pub async fn user_count(pool: &Pool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM merchant_users").fetch_one(pool).await
 }
 
@@ -17,7 +18,7 @@ pub async fn user_count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
 /// password opened. Returns the user's id.
 pub async fn set_password(tx: &mut Tx, email: &str, password_hash: &str) -> Result<i64, sqlx::Error> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO merchant_users (email, password_hash, created_at) VALUES (?, ?, ?)
+        "INSERT INTO merchant_users (email, password_hash, created_at) VALUES ($1, $2, $3)
          ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash
          RETURNING id",
     )
@@ -26,13 +27,13 @@ pub async fn set_password(tx: &mut Tx, email: &str, password_hash: &str) -> Resu
     .bind(now_ms())
     .fetch_one(&mut **tx)
     .await?;
-    sqlx::query("DELETE FROM merchant_sessions WHERE user_id = ?").bind(id).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM merchant_sessions WHERE user_id = $1").bind(id).execute(&mut **tx).await?;
     Ok(id)
 }
 
 /// The user and their password hash, by email (any case).
-pub async fn user_by_email(pool: &SqlitePool, email: &str) -> Result<Option<(MerchantUser, String)>, sqlx::Error> {
-    let row = sqlx::query("SELECT id, email, password_hash FROM merchant_users WHERE email = ?")
+pub async fn user_by_email(pool: &Pool, email: &str) -> Result<Option<(MerchantUser, String)>, sqlx::Error> {
+    let row = sqlx::query("SELECT id, email, password_hash FROM merchant_users WHERE email = $1")
         .bind(email)
         .fetch_optional(pool)
         .await?;
@@ -67,9 +68,9 @@ pub async fn count_attempt(
 ) -> Result<Attempt, sqlx::Error> {
     let mut tx = super::begin_write(db).await?;
     let row = sqlx::query(
-        "SELECT (SELECT count(*) FROM sign_in_failures WHERE account = ?1 AND at >= ?3) AS by_account,
-                (SELECT count(*) FROM sign_in_failures WHERE address = ?2 AND at >= ?3) AS by_address,
-                (SELECT min(at) FROM sign_in_failures WHERE (account = ?1 OR address = ?2) AND at >= ?3) AS oldest",
+        "SELECT (SELECT count(*) FROM sign_in_failures WHERE account = $1 AND at >= $3) AS by_account,
+                (SELECT count(*) FROM sign_in_failures WHERE address = $2 AND at >= $3) AS by_address,
+                (SELECT min(at) FROM sign_in_failures WHERE (account = $1 OR address = $2) AND at >= $3) AS oldest",
     )
     .bind(account)
     .bind(address)
@@ -81,7 +82,7 @@ pub async fn count_attempt(
         let oldest = row.try_get::<Option<i64>, _>("oldest")?.unwrap_or(0);
         return Ok(Attempt::Refused { oldest });
     }
-    sqlx::query("INSERT INTO sign_in_failures (account, address, at) VALUES (?, ?, ?)")
+    sqlx::query("INSERT INTO sign_in_failures (account, address, at) VALUES ($1, $2, $3)")
         .bind(account)
         .bind(address)
         .bind(now_ms())
@@ -101,31 +102,33 @@ pub async fn start_session(
     replaced: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     let mut tx = super::begin_write(db).await?;
-    sqlx::query("DELETE FROM sign_in_failures WHERE account = ?").bind(account).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM sign_in_failures WHERE account = $1").bind(account).execute(&mut *tx).await?;
     if let Some(old) = replaced {
-        sqlx::query("DELETE FROM merchant_sessions WHERE token_hash = ?").bind(old).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM merchant_sessions WHERE token_hash = $1").bind(old).execute(&mut *tx).await?;
     }
     let now = now_ms();
-    sqlx::query("INSERT INTO merchant_sessions (token_hash, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)")
-        .bind(token_hash)
-        .bind(user_id)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO merchant_sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(now)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await
 }
 
 /// A live session: its user, and when it was last used.
 pub async fn session(
-    pool: &SqlitePool,
+    pool: &Pool,
     token_hash: &str,
     idle_since_ms: i64,
     created_since_ms: i64,
 ) -> Result<Option<(MerchantUser, i64)>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT u.id, u.email, s.last_seen_at FROM merchant_sessions s JOIN merchant_users u ON u.id = s.user_id
-         WHERE s.token_hash = ? AND s.last_seen_at >= ? AND s.created_at >= ?",
+         WHERE s.token_hash = $1 AND s.last_seen_at >= $2 AND s.created_at >= $3",
     )
     .bind(token_hash)
     .bind(idle_since_ms)
@@ -138,7 +141,7 @@ pub async fn session(
 
 pub async fn touch_session(db: &Database, token_hash: &str) -> Result<(), sqlx::Error> {
     let mut tx = super::begin_write(db).await?;
-    sqlx::query("UPDATE merchant_sessions SET last_seen_at = ? WHERE token_hash = ?")
+    sqlx::query("UPDATE merchant_sessions SET last_seen_at = $1 WHERE token_hash = $2")
         .bind(now_ms())
         .bind(token_hash)
         .execute(&mut *tx)
@@ -148,17 +151,17 @@ pub async fn touch_session(db: &Database, token_hash: &str) -> Result<(), sqlx::
 
 pub async fn end_session(db: &Database, token_hash: &str) -> Result<(), sqlx::Error> {
     let mut tx = super::begin_write(db).await?;
-    sqlx::query("DELETE FROM merchant_sessions WHERE token_hash = ?").bind(token_hash).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM merchant_sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *tx).await?;
     tx.commit().await
 }
 
 /// Drops sessions and failure records nobody can use any more.
 pub async fn prune(db: &Database, sessions_before_ms: i64, failures_before_ms: i64) -> Result<(), sqlx::Error> {
     let mut tx = super::begin_write(db).await?;
-    sqlx::query("DELETE FROM merchant_sessions WHERE last_seen_at < ?")
+    sqlx::query("DELETE FROM merchant_sessions WHERE last_seen_at < $1")
         .bind(sessions_before_ms)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM sign_in_failures WHERE at < ?").bind(failures_before_ms).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM sign_in_failures WHERE at < $1").bind(failures_before_ms).execute(&mut *tx).await?;
     tx.commit().await
 }

@@ -1,8 +1,17 @@
-//! The only place with SQL. SQLite in WAL mode with `synchronous=FULL`: a committed payment state survives a
-//! power cut. Reads use a pool of their own. Writes share one connection and are group-committed: each
+//! The only place with SQL, for two engines through sqlx's `Any` driver: one copy of each query, written in
+//! the SQL both accept (numbered `$1` parameters, `ON CONFLICT`, `RETURNING`); the few places where the
+//! dialects differ ask `Engine` (the history's page query, the demo loader, maintenance).
+//!
+//! SQLite (the default) runs in WAL mode with `synchronous=FULL`: a committed payment state survives a power
+//! cut. Reads use a pool of their own. Writes share one connection and are group-committed: each
 //! `begin_write` is a savepoint inside one `BEGIN IMMEDIATE` transaction, and `commit` returns once a COMMIT
 //! that includes it has reached the disk. Writers that queue up while one COMMIT is being written share
 //! the next, so one fsync serves many checkouts and no commit is weaker than `synchronous=FULL`.
+//!
+//! PostgreSQL (several instances on one database) gives each `begin_write` a transaction of its own from the
+//! pool, which first takes one advisory lock (`WRITE_LOCK`): write transactions of every instance run one
+//! after another, as SQLite's do, so each reads what the previous one committed and no check-then-write in
+//! the services can interleave with another instance's. Reads take no lock and scale with instances.
 
 pub mod demo;
 pub mod limits;
@@ -14,22 +23,58 @@ pub mod retention;
 pub mod saved_cards;
 
 use sqlx::{
-    ConnectOptions, SqliteConnection,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous},
+    Any, AnyConnection, ConnectOptions, Connection,
+    any::AnyPoolOptions,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
 };
 use std::{str::FromStr, sync::Arc, time::Duration};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-/// The database: a pool for reads (it derefs to it) and the writer.
+/// The read pool of either engine.
+pub type Pool = sqlx::AnyPool;
+/// A row of either engine.
+pub type Row = sqlx::any::AnyRow;
+
+/// Which database `DATABASE_URL` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn of_url(url: &str) -> Option<Engine> {
+        if url.starts_with("sqlite:") {
+            Some(Engine::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Engine::Postgres)
+        } else {
+            None
+        }
+    }
+
+    /// The engine behind a pool.
+    pub fn of(pool: &Pool) -> Engine {
+        Engine::of_url(pool.connect_options().database_url.as_str()).unwrap_or(Engine::Sqlite)
+    }
+}
+
+/// The database: a pool for reads (it derefs to it) and, on SQLite, the shared writer.
 #[derive(Clone)]
 pub struct Database {
-    read: SqlitePool,
-    writer: Arc<Mutex<Writer>>,
+    read: Pool,
+    engine: Engine,
+    /// SQLite's one write connection; PostgreSQL writes on pool connections.
+    writer: Option<Arc<Mutex<Writer>>>,
+    /// PostgreSQL: this instance's writers queue here before taking a connection. Write transactions run one
+    /// at a time anyway (`WRITE_LOCK`); a writer waiting for the lock on a connection of the pool would leave
+    /// the pool short for the reads the holder makes, and enough of them would leave it none.
+    pg_writers: Arc<Mutex<()>>,
 }
 
 /// The one write connection and the state of the transaction its jobs share.
 struct Writer {
-    conn: SqliteConnection,
+    conn: AnyConnection,
     /// A `BEGIN IMMEDIATE` is open, holding the work of jobs waiting for its COMMIT.
     open: bool,
     /// Counts COMMITs (and failed ones): a job is durable once the generation it joined has ended well.
@@ -43,9 +88,9 @@ struct Writer {
 }
 
 impl std::ops::Deref for Database {
-    type Target = SqlitePool;
+    type Target = Pool;
 
-    fn deref(&self) -> &SqlitePool {
+    fn deref(&self) -> &Pool {
         &self.read
     }
 }
@@ -54,55 +99,126 @@ impl Database {
     pub async fn close(&self) {
         self.read.close().await;
     }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
 }
+
+/// The advisory lock every PostgreSQL write transaction takes first (an arbitrary key: "card-che").
+const WRITE_LOCK: i64 = 0x6361_7264_2d63_6865;
+
+/// Settings of every SQLite connection. `secure_delete`: cleared card data is overwritten with zeros, not left
+/// in free space (see `retention`).
+const SQLITE_PRAGMAS: &str =
+    "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA busy_timeout = 5000;";
 
 /// Opens (creating if needed) the database and brings its schema up to date.
 pub async fn connect(database_url: &str) -> Result<Database, sqlx::Error> {
+    sqlx::any::install_default_drivers();
+    match Engine::of_url(database_url) {
+        Some(Engine::Sqlite) => connect_sqlite(database_url).await,
+        Some(Engine::Postgres) => connect_postgres(database_url).await,
+        None => Err(sqlx::Error::Configuration("DATABASE_URL must start with sqlite: or postgres://".into())),
+    }
+}
+
+async fn connect_sqlite(database_url: &str) -> Result<Database, sqlx::Error> {
+    // The file is created, put in WAL mode (which it keeps) and migrated on a connection of SQLite's own
+    // driver, which can create it; the connections that stay are `Any` ones, opened on the file it made.
     let options = SqliteConnectOptions::from_str(database_url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
-        // Cleared card data is overwritten with zeros, not left in free space (see `retention`).
-        .pragma("secure_delete", "ON")
         .busy_timeout(Duration::from_secs(5));
+    if options.get_filename().to_string_lossy().contains(":memory:") || database_url.contains("mode=memory") {
+        return Err(sqlx::Error::Configuration("an in-memory SQLite database is one per connection".into()));
+    }
     if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
     }
     let mut conn = options.connect().await?;
     sqlx::migrate!("./migrations").run(&mut conn).await?;
-    let read = SqlitePoolOptions::new()
+    conn.close().await?;
+    let mut conn = AnyConnection::connect(database_url).await?;
+    sqlx::Executor::execute(&mut conn, SQLITE_PRAGMAS).await?;
+    let read = AnyPoolOptions::new()
         .max_connections(8)
         .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options)
+        .after_connect(|conn, _| {
+            Box::pin(async move { sqlx::Executor::execute(conn, SQLITE_PRAGMAS).await.map(|_| ()) })
+        })
+        .connect(database_url)
         .await?;
     let writer = Writer { conn, open: false, generation: 0, failed: Vec::new(), abandoned: false, released: 0 };
-    Ok(Database { read, writer: Arc::new(Mutex::new(writer)) })
+    Ok(Database {
+        read,
+        engine: Engine::Sqlite,
+        writer: Some(Arc::new(Mutex::new(writer))),
+        pg_writers: Arc::default(),
+    })
 }
 
-/// A write transaction (a savepoint in the shared one). Dropping it without `commit` undoes its work.
-pub struct Tx {
-    guard: Option<OwnedMutexGuard<Writer>>,
-    writer: Arc<Mutex<Writer>>,
+/// Connections each instance keeps to PostgreSQL at most (`PG_MAX_CONNECTIONS` lowers or raises it).
+const PG_MAX_CONNECTIONS: u32 = 16;
+
+async fn connect_postgres(database_url: &str) -> Result<Database, sqlx::Error> {
+    // sqlx holds an advisory lock while it migrates: of several instances starting at once, one applies the
+    // migrations and the others wait for it, then find nothing left to do.
+    let mut conn = AnyConnection::connect(database_url).await?;
+    sqlx::migrate!("./migrations/postgres").run(&mut conn).await?;
+    conn.close().await?;
+    let max = std::env::var("PG_MAX_CONNECTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(PG_MAX_CONNECTIONS);
+    let read = AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(database_url)
+        .await?;
+    Ok(Database { read, engine: Engine::Postgres, writer: None, pg_writers: Arc::default() })
+}
+
+/// A write transaction: a savepoint in SQLite's shared one, or a PostgreSQL transaction holding the write
+/// lock. Dropping it without `commit` undoes its work.
+pub struct Tx(TxKind);
+
+enum TxKind {
+    Shared {
+        guard: Option<OwnedMutexGuard<Writer>>,
+        writer: Arc<Mutex<Writer>>,
+    },
+    /// The guard keeps this instance's place in its writers' queue until the transaction ends.
+    Own {
+        tx: Option<sqlx::Transaction<'static, Any>>,
+        _queued: OwnedMutexGuard<()>,
+    },
 }
 
 impl std::ops::Deref for Tx {
-    type Target = SqliteConnection;
+    type Target = AnyConnection;
 
-    fn deref(&self) -> &SqliteConnection {
-        &self.guard.as_ref().expect("an open write transaction").conn
+    fn deref(&self) -> &AnyConnection {
+        match &self.0 {
+            TxKind::Shared { guard, .. } => &guard.as_ref().expect("an open write transaction").conn,
+            TxKind::Own { tx, .. } => tx.as_ref().expect("an open write transaction"),
+        }
     }
 }
 
 impl std::ops::DerefMut for Tx {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
-        &mut self.guard.as_mut().expect("an open write transaction").conn
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match &mut self.0 {
+            TxKind::Shared { guard, .. } => &mut guard.as_mut().expect("an open write transaction").conn,
+            TxKind::Own { tx, .. } => tx.as_mut().expect("an open write transaction"),
+        }
     }
 }
 
 impl Drop for Tx {
     fn drop(&mut self) {
-        let Some(mut writer) = self.guard.take() else { return };
+        // A PostgreSQL transaction rolls itself back when dropped.
+        let TxKind::Shared { guard, .. } = &mut self.0 else { return };
+        let Some(mut writer) = guard.take() else { return };
         writer.abandoned = true;
         // Undo it now, and end the shared transaction if no other job's work waits in it, so the write lock
         // is not held until the next writer comes along.
@@ -170,22 +286,33 @@ impl Writer {
     }
 }
 
-/// A write transaction that holds the write lock at once (`BEGIN IMMEDIATE`, shared with other jobs).
+/// A write transaction. On SQLite it holds the write lock at once (`BEGIN IMMEDIATE`, shared with other
+/// jobs); on PostgreSQL it waits for every other instance's write transaction to end (`WRITE_LOCK`).
 pub async fn begin_write(db: &Database) -> Result<Tx, sqlx::Error> {
-    let mut writer = db.writer.clone().lock_owned().await;
+    let Some(shared) = &db.writer else {
+        let queued = db.pg_writers.clone().lock_owned().await;
+        let mut tx = db.read.begin().await?;
+        sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
+        return Ok(Tx(TxKind::Own { tx: Some(tx), _queued: queued }));
+    };
+    let mut writer = shared.clone().lock_owned().await;
     writer.settle().await?;
     if !writer.open {
         writer.exec("BEGIN IMMEDIATE").await?;
         writer.open = true;
     }
     writer.exec("SAVEPOINT job").await?;
-    Ok(Tx { guard: Some(writer), writer: db.writer.clone() })
+    Ok(Tx(TxKind::Shared { guard: Some(writer), writer: shared.clone() }))
 }
 
 impl Tx {
     /// Keeps this job's work and returns once it is on disk.
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        let mut writer = self.guard.take().expect("an open write transaction");
+        let (guard, shared) = match &mut self.0 {
+            TxKind::Shared { guard, writer } => (guard, writer.clone()),
+            TxKind::Own { tx, .. } => return tx.take().expect("an open write transaction").commit().await,
+        };
+        let mut writer = guard.take().expect("an open write transaction");
         if let Err(e) = writer.exec("RELEASE job").await {
             writer.abandoned = true;
             return Err(e);
@@ -195,17 +322,18 @@ impl Tx {
         // Others may add their work to this transaction before it is committed: that is the point.
         drop(writer);
         // Spawned, so the COMMIT happens even if the caller stops waiting for it.
-        let shared = self.writer.clone();
         tokio::spawn(async move { shared.lock().await.flush(generation).await })
             .await
             .map_err(|e| sqlx::Error::Protocol(format!("the commit task failed: {e}")))?
     }
 }
 
-/// Copies the write-ahead log into the database file and truncates it, once no reader needs it (if one
+/// Copies SQLite's write-ahead log into the database file and truncates it, once no reader needs it (if one
 /// does, the next call does it). The writer's lock is held, so no write lands in the log meanwhile.
+/// PostgreSQL manages its own log.
 pub async fn checkpoint(db: &Database) -> Result<(), sqlx::Error> {
-    let mut writer = db.writer.lock().await;
+    let Some(shared) = &db.writer else { return Ok(()) };
+    let mut writer = shared.lock().await;
     writer.settle().await?;
     if writer.open {
         let generation = writer.generation;
@@ -219,7 +347,7 @@ pub async fn checkpoint(db: &Database) -> Result<(), sqlx::Error> {
 }
 
 /// Whether the database answers a trivial query.
-pub async fn is_reachable(pool: &SqlitePool) -> bool {
+pub async fn is_reachable(pool: &Pool) -> bool {
     sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(pool).await.is_ok()
 }
 
@@ -242,7 +370,7 @@ mod tests {
 
     async fn write_failure(db: &Database, account: &str) -> Result<(), sqlx::Error> {
         let mut tx = begin_write(db).await?;
-        sqlx::query("INSERT INTO sign_in_failures (account, address, at) VALUES (?, 'test', 0)")
+        sqlx::query("INSERT INTO sign_in_failures (account, address, at) VALUES ($1, 'test', 0)")
             .bind(account)
             .execute(&mut *tx)
             .await?;
@@ -262,7 +390,7 @@ mod tests {
                 tokio::spawn(async move {
                     write_failure(&db, &format!("a{i}")).await.unwrap();
                     // Committed means readable by any other connection at once.
-                    let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM sign_in_failures WHERE account = ?")
+                    let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM sign_in_failures WHERE account = $1")
                         .bind(format!("a{i}"))
                         .fetch_one(&*db)
                         .await
@@ -275,7 +403,7 @@ mod tests {
             j.await.unwrap();
         }
         assert_eq!(count(&db).await, 64);
-        let commits = db.writer.lock().await.generation;
+        let commits = db.writer.as_ref().unwrap().lock().await.generation;
         assert!(commits < 64, "{commits} commits for 64 jobs: nothing was grouped");
     }
 

@@ -3,8 +3,10 @@
 //! rollups (migration 0009), and the export streamed page by page.
 
 use super::orders::Provider;
+use super::{Engine, Pool};
 use crate::domain::{card::CardBrand, money::Currency, status::PaymentStatus};
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::Row;
+use std::fmt::Write;
 
 /// What the merchant filters by; every field is optional and they combine with AND.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -74,16 +76,71 @@ fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error
     Ok(<Option<i64> as serde::Deserialize>::deserialize(d)?.map(|v| v != 0))
 }
 
+/// A statement built from parts, with numbered parameters (`$1`, …), which both engines take (sqlx's
+/// `QueryBuilder` writes `?` for `Any`, which PostgreSQL does not).
+struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Arg {
+        Arg::Int(v)
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Arg {
+        Arg::Text(v.to_owned())
+    }
+}
+
+impl From<String> for Arg {
+    fn from(v: String) -> Arg {
+        Arg::Text(v)
+    }
+}
+
+impl Sql {
+    fn new(text: impl Into<String>) -> Sql {
+        Sql { text: text.into(), args: Vec::new() }
+    }
+
+    fn push(&mut self, text: impl AsRef<str>) -> &mut Sql {
+        self.text.push_str(text.as_ref());
+        self
+    }
+
+    fn push_bind(&mut self, arg: impl Into<Arg>) -> &mut Sql {
+        self.args.push(arg.into());
+        let _ = write!(self.text, "${}", self.args.len());
+        self
+    }
+
+    fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+        self.args.iter().fold(sqlx::query(&self.text), |q, a| match a {
+            Arg::Int(i) => q.bind(*i),
+            Arg::Text(s) => q.bind(s.as_str()),
+        })
+    }
+}
+
 /// Which indexes a query may use: a page walks the newest first, so it must not pick the amount index and
-/// sort what it finds (a unary `+` keeps SQLite from using a column's index); sums may use any.
+/// sort what it finds (a unary `+` keeps SQLite from using a column's index); sums may use any. PostgreSQL's
+/// planner picks by its statistics and has no unary `+` for text.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Use {
     Page,
     Sum,
 }
 
-fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &OrderFilter, indexes: Use) {
-    let plain = if indexes == Use::Page { "+" } else { "" };
+fn push_filter(q: &mut Sql, engine: Engine, f: &OrderFilter, indexes: Use) {
+    let plain = if indexes == Use::Page && engine == Engine::Sqlite { "+" } else { "" };
     q.push(" WHERE 1 = 1");
     if let Some(s) = f.status {
         q.push(" AND status = ").push_bind(s.as_str());
@@ -128,7 +185,7 @@ fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &OrderFilter, indexes: Use) 
 
 /// Up to `limit` orders after `after`, newest first.
 pub async fn page(
-    pool: &SqlitePool,
+    pool: &Pool,
     f: &OrderFilter,
     after: Option<&Cursor>,
     limit: i64,
@@ -137,7 +194,7 @@ pub async fn page(
 }
 
 async fn page_with(
-    pool: &SqlitePool,
+    pool: &Pool,
     f: &OrderFilter,
     after: Option<&Cursor>,
     limit: i64,
@@ -145,22 +202,29 @@ async fn page_with(
 ) -> Result<Vec<OrderRow>, sqlx::Error> {
     // A narrow amount range is found on the amount index and its few orders sorted; any other filter walks
     // the orders newest first until the page is full.
+    let engine = Engine::of(pool);
     let narrow = f.currency.is_some() && f.ranged() && !wide_amount_range(pool, f, wide).await?;
     // The whole page comes back as one JSON array (one value, not a row at a time through the driver,
     // which costs more than SQLite's reading of it).
-    let mut q = QueryBuilder::new(format!(
-        "SELECT json_group_array(json_array({COLUMNS}) ORDER BY created_at DESC, id DESC)
-         FROM (SELECT {COLUMNS} FROM orders"
-    ));
-    if narrow {
+    let mut q = Sql::new(match engine {
+        Engine::Sqlite => format!(
+            "SELECT json_group_array(json_array({COLUMNS}) ORDER BY created_at DESC, id DESC)
+             FROM (SELECT {COLUMNS} FROM orders"
+        ),
+        Engine::Postgres => format!(
+            "SELECT coalesce(json_agg(json_build_array({COLUMNS}) ORDER BY created_at DESC, id DESC)::text, '[]')
+             FROM (SELECT {COLUMNS} FROM orders"
+        ),
+    });
+    if narrow && engine == Engine::Sqlite {
         q.push(" INDEXED BY orders_by_amount");
     }
-    push_filter(&mut q, f, if narrow { Use::Sum } else { Use::Page });
+    push_filter(&mut q, engine, f, if narrow { Use::Sum } else { Use::Page });
     if let Some(c) = after {
         q.push(" AND (created_at, id) < (").push_bind(c.created_at).push(", ").push_bind(c.id.clone()).push(")");
     }
-    q.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(limit).push(")");
-    let rows: String = q.build_query_scalar().fetch_one(pool).await?;
+    q.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(limit).push(") AS p");
+    let rows: String = q.query().fetch_one(pool).await?.try_get(0)?;
     serde_json::from_str(&rows).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
@@ -168,7 +232,7 @@ async fn page_with(
 /// few pages at once however long the history. Each page is a keyset query, so every order comes exactly
 /// once; the next page is read while the caller handles this one.
 pub fn pages(
-    pool: SqlitePool,
+    pool: Pool,
     f: OrderFilter,
     size: i64,
 ) -> impl futures_util::Stream<Item = Result<Vec<OrderRow>, sqlx::Error>> + Send + 'static {
@@ -265,7 +329,7 @@ impl Rollup {
 /// Count and sums of the whole filtered set, per currency. Whole periods (days, or months for an amount
 /// range) come from a rollup; the orders themselves are summed only for what it cannot answer: the partial
 /// periods at the ends of a date range, or a search that finds few orders.
-pub async fn totals(pool: &SqlitePool, f: &OrderFilter) -> Result<Vec<Totals>, sqlx::Error> {
+pub async fn totals(pool: &Pool, f: &OrderFilter) -> Result<Vec<Totals>, sqlx::Error> {
     let mut parts = Vec::new();
     match Rollup::of(f) {
         None => parts.extend(summed(pool, f).await?),
@@ -318,17 +382,17 @@ pub async fn totals(pool: &SqlitePool, f: &OrderFilter) -> Result<Vec<Totals>, s
 
 /// Whether the amount range holds many orders (of any other filter): counted on the amount index, at most
 /// up to the threshold, so the check itself stays cheap.
-async fn wide_amount_range(pool: &SqlitePool, f: &OrderFilter, wide: i64) -> Result<bool, sqlx::Error> {
+async fn wide_amount_range(pool: &Pool, f: &OrderFilter, wide: i64) -> Result<bool, sqlx::Error> {
     let range =
         OrderFilter { currency: f.currency, min_minor: f.min_minor, max_minor: f.max_minor, ..Default::default() };
-    let mut q = QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM orders");
-    push_filter(&mut q, &range, Use::Sum);
-    q.push(" LIMIT ").push_bind(wide).push(")");
-    let n: i64 = q.build_query_scalar().fetch_one(pool).await?;
+    let mut q = Sql::new("SELECT count(*) FROM (SELECT 1 FROM orders");
+    push_filter(&mut q, Engine::of(pool), &range, Use::Sum);
+    q.push(" LIMIT ").push_bind(wide).push(") AS r");
+    let n: i64 = q.query().fetch_one(pool).await?.try_get(0)?;
     Ok(n >= wide)
 }
 
-fn totals_from(rows: Vec<sqlx::sqlite::SqliteRow>) -> Result<Vec<Totals>, sqlx::Error> {
+fn totals_from(rows: Vec<super::Row>) -> Result<Vec<Totals>, sqlx::Error> {
     rows.iter()
         .map(|r| {
             Ok(Totals {
@@ -342,29 +406,29 @@ fn totals_from(rows: Vec<sqlx::sqlite::SqliteRow>) -> Result<Vec<Totals>, sqlx::
         .collect()
 }
 
+/// The sums a totals row holds: PostgreSQL's `sum` of a bigint is a numeric, which `Any` does not read.
+const SUMS: &str = "CAST(sum(amount_minor) AS BIGINT) AS amount, CAST(sum(captured_minor) AS BIGINT) AS captured,
+    CAST(sum(refunded_minor) AS BIGINT) AS refunded";
+
 /// Sums the orders themselves.
-async fn summed(pool: &SqlitePool, f: &OrderFilter) -> Result<Vec<Totals>, sqlx::Error> {
-    let mut q = QueryBuilder::new(
-        "SELECT currency, count(*) AS orders, sum(amount_minor) AS amount, sum(captured_minor) AS captured,
-            sum(refunded_minor) AS refunded FROM orders",
-    );
-    push_filter(&mut q, f, Use::Sum);
+async fn summed(pool: &Pool, f: &OrderFilter) -> Result<Vec<Totals>, sqlx::Error> {
+    let mut q = Sql::new(format!("SELECT currency, count(*) AS orders, {SUMS} FROM orders"));
+    push_filter(&mut q, Engine::of(pool), f, Use::Sum);
     q.push(" GROUP BY currency");
-    totals_from(q.build().fetch_all(pool).await?)
+    totals_from(q.query().fetch_all(pool).await?)
 }
 
 /// Sums a rollup over the periods `first` up to, not including, `last` (MIN/MAX for open ends).
 async fn rolled_up(
-    pool: &SqlitePool,
+    pool: &Pool,
     f: &OrderFilter,
     rollup: Rollup,
     first: i64,
     last: i64,
 ) -> Result<Vec<Totals>, sqlx::Error> {
     let period = rollup.period_column();
-    let mut q = QueryBuilder::new(format!(
-        "SELECT currency, sum(orders) AS orders, sum(amount_minor) AS amount, sum(captured_minor) AS captured,
-            sum(refunded_minor) AS refunded FROM {} WHERE {period} >= ",
+    let mut q = Sql::new(format!(
+        "SELECT currency, CAST(sum(orders) AS BIGINT) AS orders, {SUMS} FROM {} WHERE {period} >= ",
         rollup.table()
     ));
     q.push_bind(first).push(format!(" AND {period} < ")).push_bind(last);
@@ -395,7 +459,7 @@ async fn rolled_up(
         q.push(" AND card_last4 = ").push_bind(l.to_owned());
     }
     q.push(" GROUP BY currency");
-    totals_from(q.build().fetch_all(pool).await?)
+    totals_from(q.query().fetch_all(pool).await?)
 }
 
 #[cfg(test)]

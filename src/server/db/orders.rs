@@ -1,5 +1,6 @@
 //! Orders and their append-only event log.
 
+use super::Pool;
 use super::{Tx, now_ms};
 use crate::domain::{
     card::{CardBrand, CardSummary},
@@ -8,7 +9,7 @@ use crate::domain::{
     status::{IllegalTransition, PaymentStatus},
 };
 use serde::Serialize;
-use sqlx::{Row, SqlitePool, sqlite::SqliteRow};
+use sqlx::Row;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Provider {
@@ -114,7 +115,7 @@ pub async fn insert(tx: &mut Tx, new: &NewOrder) -> Result<String, OrderError> {
             billing_last_name, billing_address_1, billing_city, billing_country, card_brand, card_bin6,
             card_last4, card_expiry_month, card_expiry_year, status, provider, capture_mode, created_at,
             updated_at, checkout_key, authenticator)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
     )
     .bind(&id)
     .bind(&new.merchant_reference)
@@ -159,7 +160,7 @@ pub async fn insert(tx: &mut Tx, new: &NewOrder) -> Result<String, OrderError> {
 /// Moves an order to `to` if the state machine allows it from its current status, recording an event. An order
 /// that moves on waits for the shopper no more: what it waited with (and the card in it) goes.
 pub async fn transition(tx: &mut Tx, id: &str, to: PaymentStatus) -> Result<PaymentStatus, OrderError> {
-    let current: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = ?")
+    let current: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut **tx)
         .await?
@@ -167,8 +168,8 @@ pub async fn transition(tx: &mut Tx, id: &str, to: PaymentStatus) -> Result<Paym
     let from = PaymentStatus::parse(&current).ok_or(OrderError::Corrupt("status"))?;
     let to = from.transition(to)?;
     sqlx::query(
-        "UPDATE orders SET status = ?, updated_at = ?, awaiting = CASE WHEN ? THEN awaiting ELSE NULL END
-         WHERE id = ?",
+        "UPDATE orders SET status = $1, updated_at = $2, awaiting = CASE WHEN $3 THEN awaiting ELSE NULL END
+         WHERE id = $4",
     )
     .bind(to.as_str())
     .bind(now_ms())
@@ -183,13 +184,13 @@ pub async fn transition(tx: &mut Tx, id: &str, to: PaymentStatus) -> Result<Paym
 /// Moves the order to `to` (if allowed) and records why, in words a shopper understands.
 pub async fn finish(tx: &mut Tx, id: &str, to: PaymentStatus, reason: &str) -> Result<PaymentStatus, OrderError> {
     let to = transition(tx, id, to).await?;
-    sqlx::query("UPDATE orders SET outcome_reason = ? WHERE id = ?").bind(reason).bind(id).execute(&mut **tx).await?;
+    sqlx::query("UPDATE orders SET outcome_reason = $1 WHERE id = $2").bind(reason).bind(id).execute(&mut **tx).await?;
     Ok(to)
 }
 
 /// Says where an order that goes on stands, in words a shopper understands (its status unchanged).
 pub async fn set_reason(tx: &mut Tx, id: &str, reason: &str) -> Result<(), OrderError> {
-    sqlx::query("UPDATE orders SET outcome_reason = ?, updated_at = ? WHERE id = ?")
+    sqlx::query("UPDATE orders SET outcome_reason = $1, updated_at = $2 WHERE id = $3")
         .bind(reason)
         .bind(now_ms())
         .bind(id)
@@ -209,8 +210,8 @@ pub enum Tally {
 /// Adds `minor` to one of the order's totals.
 pub async fn add(tx: &mut Tx, id: &str, tally: Tally, minor: i64) -> Result<(), OrderError> {
     let sql = match tally {
-        Tally::Captured => "UPDATE orders SET captured_minor = captured_minor + ?, updated_at = ? WHERE id = ?",
-        Tally::Refunded => "UPDATE orders SET refunded_minor = refunded_minor + ?, updated_at = ? WHERE id = ?",
+        Tally::Captured => "UPDATE orders SET captured_minor = captured_minor + $1, updated_at = $2 WHERE id = $3",
+        Tally::Refunded => "UPDATE orders SET refunded_minor = refunded_minor + $1, updated_at = $2 WHERE id = $3",
     };
     sqlx::query(sql).bind(minor).bind(now_ms()).bind(id).execute(&mut **tx).await?;
     Ok(())
@@ -226,11 +227,11 @@ pub async fn correct_card(
 ) -> Result<bool, OrderError> {
     let (bin6, last4) = digits.unzip();
     let changed = sqlx::query(
-        "UPDATE orders SET card_brand = coalesce(?1, card_brand), card_bin6 = coalesce(?2, card_bin6),
-            card_last4 = coalesce(?3, card_last4), updated_at = ?4
-         WHERE id = ?5 AND card_brand IS NOT NULL
-            AND (card_brand <> coalesce(?1, card_brand) OR card_bin6 <> coalesce(?2, card_bin6)
-                OR card_last4 <> coalesce(?3, card_last4))",
+        "UPDATE orders SET card_brand = coalesce($1, card_brand), card_bin6 = coalesce($2, card_bin6),
+            card_last4 = coalesce($3, card_last4), updated_at = $4
+         WHERE id = $5 AND card_brand IS NOT NULL
+            AND (card_brand <> coalesce($1, card_brand) OR card_bin6 <> coalesce($2, card_bin6)
+                OR card_last4 <> coalesce($3, card_last4))",
     )
     .bind(brand.map(|b| b.code()))
     .bind(bin6)
@@ -245,7 +246,7 @@ pub async fn correct_card(
 
 /// Keeps what the order resumes with while it waits for the shopper (JSON owned by the checkout service).
 pub async fn set_awaiting(tx: &mut Tx, id: &str, awaiting: &str) -> Result<(), OrderError> {
-    sqlx::query("UPDATE orders SET awaiting = ?, updated_at = ? WHERE id = ?")
+    sqlx::query("UPDATE orders SET awaiting = $1, updated_at = $2 WHERE id = $3")
         .bind(awaiting)
         .bind(now_ms())
         .bind(id)
@@ -256,38 +257,38 @@ pub async fn set_awaiting(tx: &mut Tx, id: &str, awaiting: &str) -> Result<(), O
 
 /// Takes what the order waits with, leaving nothing: of two resumptions, only the first gets it.
 pub async fn take_awaiting(tx: &mut Tx, id: &str) -> Result<Option<String>, OrderError> {
-    let awaiting: Option<String> = sqlx::query_scalar("SELECT awaiting FROM orders WHERE id = ?")
+    let awaiting: Option<String> = sqlx::query_scalar("SELECT awaiting FROM orders WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut **tx)
         .await?
         .flatten();
     if awaiting.is_some() {
-        sqlx::query("UPDATE orders SET awaiting = NULL WHERE id = ?").bind(id).execute(&mut **tx).await?;
+        sqlx::query("UPDATE orders SET awaiting = NULL WHERE id = $1").bind(id).execute(&mut **tx).await?;
     }
     Ok(awaiting)
 }
 
 /// What the order waits with, if it waits for the shopper.
-pub async fn awaiting(pool: &SqlitePool, id: &str) -> Result<Option<String>, OrderError> {
-    Ok(sqlx::query_scalar("SELECT awaiting FROM orders WHERE id = ?").bind(id).fetch_optional(pool).await?.flatten())
+pub async fn awaiting(pool: &Pool, id: &str) -> Result<Option<String>, OrderError> {
+    Ok(sqlx::query_scalar("SELECT awaiting FROM orders WHERE id = $1").bind(id).fetch_optional(pool).await?.flatten())
 }
 
-pub async fn by_checkout_key(pool: &SqlitePool, key: &str) -> Result<Option<String>, OrderError> {
-    Ok(sqlx::query_scalar("SELECT id FROM orders WHERE checkout_key = ?").bind(key).fetch_optional(pool).await?)
+pub async fn by_checkout_key(pool: &Pool, key: &str) -> Result<Option<String>, OrderError> {
+    Ok(sqlx::query_scalar("SELECT id FROM orders WHERE checkout_key = $1").bind(key).fetch_optional(pool).await?)
 }
 
 /// As `by_checkout_key`, inside a write transaction: it sees an order another writer made and has not yet
 /// committed (writes share one connection), so two submits of one key cannot both miss it.
 pub async fn by_checkout_key_locked(tx: &mut Tx, key: &str) -> Result<Option<String>, OrderError> {
-    Ok(sqlx::query_scalar("SELECT id FROM orders WHERE checkout_key = ?").bind(key).fetch_optional(&mut **tx).await?)
+    Ok(sqlx::query_scalar("SELECT id FROM orders WHERE checkout_key = $1").bind(key).fetch_optional(&mut **tx).await?)
 }
 
 /// Orders still waiting on the shopper (e.g. a closed tab mid-challenge, or one that never came back from the
 /// bank's page) since before `cutoff_ms`.
-pub async fn abandoned(pool: &SqlitePool, cutoff_ms: i64) -> Result<Vec<String>, OrderError> {
+pub async fn abandoned(pool: &Pool, cutoff_ms: i64) -> Result<Vec<String>, OrderError> {
     Ok(sqlx::query_scalar(
         "SELECT id FROM orders WHERE (status IN ('pending', 'authenticating')
-            OR (status = 'authorizing' AND awaiting IS NOT NULL)) AND updated_at < ?",
+            OR (status = 'authorizing' AND awaiting IS NOT NULL)) AND updated_at < $1",
     )
     .bind(cutoff_ms)
     .fetch_all(pool)
@@ -298,8 +299,8 @@ pub async fn abandoned(pool: &SqlitePool, cutoff_ms: i64) -> Result<Vec<String>,
 /// has not expired. Only the holder asks the provider about a lost answer and records what it says.
 pub async fn take_lease(tx: &mut Tx, id: &str, owner: &str, until_ms: i64) -> Result<bool, OrderError> {
     let taken = sqlx::query(
-        "UPDATE orders SET resolver = ?, resolving_until = ?
-         WHERE id = ? AND (resolving_until IS NULL OR resolving_until < ?)",
+        "UPDATE orders SET resolver = $1, resolving_until = $2
+         WHERE id = $3 AND (resolving_until IS NULL OR resolving_until < $4)",
     )
     .bind(owner)
     .bind(until_ms)
@@ -313,7 +314,7 @@ pub async fn take_lease(tx: &mut Tx, id: &str, owner: &str, until_ms: i64) -> Re
 
 /// Whether `owner` still holds the order's lease (no other resolver took it after it expired).
 pub async fn holds_lease(tx: &mut Tx, id: &str, owner: &str) -> Result<bool, OrderError> {
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM orders WHERE id = ? AND resolver = ?")
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM orders WHERE id = $1 AND resolver = $2")
         .bind(id)
         .bind(owner)
         .fetch_one(&mut **tx)
@@ -322,8 +323,8 @@ pub async fn holds_lease(tx: &mut Tx, id: &str, owner: &str) -> Result<bool, Ord
 }
 
 /// Whether a resolver holds the order now.
-pub async fn lease_held(pool: &SqlitePool, id: &str) -> Result<bool, OrderError> {
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM orders WHERE id = ? AND resolving_until >= ?")
+pub async fn lease_held(pool: &Pool, id: &str) -> Result<bool, OrderError> {
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM orders WHERE id = $1 AND resolving_until >= $2")
         .bind(id)
         .bind(now_ms())
         .fetch_one(pool)
@@ -333,7 +334,7 @@ pub async fn lease_held(pool: &SqlitePool, id: &str) -> Result<bool, OrderError>
 
 /// Gives the lease back, if `owner` still holds it.
 pub async fn release_lease(tx: &mut Tx, id: &str, owner: &str) -> Result<(), OrderError> {
-    sqlx::query("UPDATE orders SET resolver = NULL, resolving_until = NULL WHERE id = ? AND resolver = ?")
+    sqlx::query("UPDATE orders SET resolver = NULL, resolving_until = NULL WHERE id = $1 AND resolver = $2")
         .bind(id)
         .bind(owner)
         .execute(&mut **tx)
@@ -341,8 +342,8 @@ pub async fn release_lease(tx: &mut Tx, id: &str, owner: &str) -> Result<(), Ord
     Ok(())
 }
 
-pub async fn with_status(pool: &SqlitePool, status: PaymentStatus) -> Result<Vec<String>, OrderError> {
-    Ok(sqlx::query_scalar("SELECT id FROM orders WHERE status = ?").bind(status.as_str()).fetch_all(pool).await?)
+pub async fn with_status(pool: &Pool, status: PaymentStatus) -> Result<Vec<String>, OrderError> {
+    Ok(sqlx::query_scalar("SELECT id FROM orders WHERE status = $1").bind(status.as_str()).fetch_all(pool).await?)
 }
 
 pub async fn append_event(
@@ -351,7 +352,7 @@ pub async fn append_event(
     kind: &str,
     details: &serde_json::Value,
 ) -> Result<(), OrderError> {
-    sqlx::query("INSERT INTO order_events (order_id, kind, details, created_at) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO order_events (order_id, kind, details, created_at) VALUES ($1, $2, $3, $4)")
         .bind(order_id)
         .bind(kind)
         .bind(details.to_string())
@@ -366,9 +367,9 @@ pub async fn append_event(
 const ORDER_COLUMNS: &str = "SELECT id, merchant_reference, currency, amount_minor, captured_minor, refunded_minor,
     billing_first_name, billing_last_name, billing_address_1, billing_city, billing_country, email, card_brand,
     card_bin6, card_last4, card_expiry_month, card_expiry_year, status, authenticator, provider, capture_mode,
-    liability_shifted, outcome_reason, created_at, updated_at FROM orders WHERE id = ?";
+    liability_shifted, outcome_reason, created_at, updated_at FROM orders WHERE id = $1";
 
-pub async fn get(pool: &SqlitePool, id: &str) -> Result<Order, OrderError> {
+pub async fn get(pool: &Pool, id: &str) -> Result<Order, OrderError> {
     let row = sqlx::query(ORDER_COLUMNS).bind(id).fetch_optional(pool).await?;
     row.as_ref().map(order_from_row).unwrap_or(Err(OrderError::NotFound))
 }
@@ -379,15 +380,15 @@ pub async fn get_locked(tx: &mut Tx, id: &str) -> Result<Order, OrderError> {
     row.as_ref().map(order_from_row).unwrap_or(Err(OrderError::NotFound))
 }
 
-pub async fn by_reference(pool: &SqlitePool, reference: &str) -> Result<Option<String>, OrderError> {
-    Ok(sqlx::query_scalar("SELECT id FROM orders WHERE merchant_reference = ?")
+pub async fn by_reference(pool: &Pool, reference: &str) -> Result<Option<String>, OrderError> {
+    Ok(sqlx::query_scalar("SELECT id FROM orders WHERE merchant_reference = $1")
         .bind(reference)
         .fetch_optional(pool)
         .await?)
 }
 
-pub async fn events(pool: &SqlitePool, order_id: &str) -> Result<Vec<OrderEvent>, OrderError> {
-    let rows = sqlx::query("SELECT id, kind, details, created_at FROM order_events WHERE order_id = ? ORDER BY id")
+pub async fn events(pool: &Pool, order_id: &str) -> Result<Vec<OrderEvent>, OrderError> {
+    let rows = sqlx::query("SELECT id, kind, details, created_at FROM order_events WHERE order_id = $1 ORDER BY id")
         .bind(order_id)
         .fetch_all(pool)
         .await?;
@@ -404,7 +405,7 @@ pub async fn events(pool: &SqlitePool, order_id: &str) -> Result<Vec<OrderEvent>
         .collect()
 }
 
-fn order_from_row(r: &SqliteRow) -> Result<Order, OrderError> {
+fn order_from_row(r: &super::Row) -> Result<Order, OrderError> {
     let currency = Currency::parse(r.try_get("currency")?).map_err(|_| OrderError::Corrupt("currency"))?;
     let money = |col: &str| -> Result<Money, OrderError> {
         Money::new(r.try_get(col)?, currency).map_err(|_| OrderError::Corrupt("amount"))

@@ -1,11 +1,12 @@
 //! Payment attempts, 3-D Secure results and order items: the rows the checkout writes around each call.
 
+use super::Pool;
 use super::{
     Tx, now_ms,
     orders::{OrderError, Provider},
 };
 use crate::domain::catalog::PricedLine;
-use sqlx::{Row, SqlitePool};
+use sqlx::Row;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AttemptKind {
@@ -67,7 +68,7 @@ pub async fn insert_attempt(
     let now = now_ms();
     sqlx::query(
         "INSERT INTO payment_attempts (id, order_id, kind, idempotency_key, amount_minor, status, pending_request,
-            created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+            created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8)",
     )
     .bind(&id)
     .bind(order_id)
@@ -105,7 +106,7 @@ pub async fn insert_answered_attempt(
     sqlx::query(
         "INSERT INTO payment_attempts (id, order_id, kind, idempotency_key, amount_minor, status,
             provider_transaction_id, provider_status, reason_code, message, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&id)
     .bind(order_id)
@@ -127,10 +128,10 @@ pub async fn insert_answered_attempt(
 /// Records the provider's answer; the stored request is dropped unless the outcome is still unknown.
 pub async fn record_attempt(tx: &mut Tx, attempt_id: &str, a: &AttemptAnswer<'_>) -> Result<(), OrderError> {
     sqlx::query(
-        "UPDATE payment_attempts SET status = ?, provider_transaction_id = COALESCE(?, provider_transaction_id),
-            provider_status = ?, reason_code = ?, message = ?,
-            pending_request = CASE WHEN ? = 'unknown' THEN pending_request ELSE NULL END, updated_at = ?
-         WHERE id = ?",
+        "UPDATE payment_attempts SET status = $1, provider_transaction_id = COALESCE($2, provider_transaction_id),
+            provider_status = $3, reason_code = $4, message = $5,
+            pending_request = CASE WHEN $6 = 'unknown' THEN pending_request ELSE NULL END, updated_at = $7
+         WHERE id = $8",
     )
     .bind(a.status.as_str())
     .bind(a.provider_transaction_id)
@@ -166,7 +167,7 @@ pub async fn may_record(
 }
 
 async fn attempt_answered(tx: &mut Tx, attempt_id: &str) -> Result<bool, OrderError> {
-    let status: Option<String> = sqlx::query_scalar("SELECT status FROM payment_attempts WHERE id = ?")
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM payment_attempts WHERE id = $1")
         .bind(attempt_id)
         .fetch_optional(&mut **tx)
         .await?;
@@ -177,13 +178,13 @@ async fn attempt_answered(tx: &mut Tx, attempt_id: &str) -> Result<bool, OrderEr
 /// never recorded (the process stopped during the call). "Last sent": a payment that went on after the bank's
 /// page was sent again then (`updated_at`). Newest first.
 pub async fn unresolved_authorization(
-    pool: &SqlitePool,
+    pool: &Pool,
     order_id: &str,
     stale_before: i64,
 ) -> Result<Option<Attempt>, OrderError> {
     let sql = format!(
-        "SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE order_id = ? AND kind = 'authorize'
-            AND (status = 'unknown' OR (status = 'pending' AND updated_at < ?)) ORDER BY created_at DESC LIMIT 1"
+        "SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE order_id = $1 AND kind = 'authorize'
+            AND (status = 'unknown' OR (status = 'pending' AND updated_at < $2)) ORDER BY created_at DESC LIMIT 1"
     );
     Ok(sqlx::query_as(&sql).bind(order_id).bind(stale_before).fetch_optional(pool).await?)
 }
@@ -191,12 +192,14 @@ pub async fn unresolved_authorization(
 /// Keeps the request that goes on with a payment after the bank's page, before it is sent: until answered, it
 /// is what a resolver looks for (and sends again) should the answer be lost.
 pub async fn resend_with(tx: &mut Tx, attempt_id: &str, request: &str) -> Result<(), OrderError> {
-    sqlx::query("UPDATE payment_attempts SET pending_request = ?, updated_at = ? WHERE id = ? AND status = 'pending'")
-        .bind(request)
-        .bind(now_ms())
-        .bind(attempt_id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE payment_attempts SET pending_request = $1, updated_at = $2 WHERE id = $3 AND status = 'pending'",
+    )
+    .bind(request)
+    .bind(now_ms())
+    .bind(attempt_id)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -204,8 +207,8 @@ pub async fn resend_with(tx: &mut Tx, attempt_id: &str, request: &str) -> Result
 /// that resolving it reads the transaction instead of sending the payment again.
 pub async fn note_authorization(tx: &mut Tx, order_id: &str, provider_id: &str) -> Result<(), OrderError> {
     sqlx::query(
-        "UPDATE payment_attempts SET provider_transaction_id = ?, updated_at = ?
-         WHERE order_id = ? AND kind = 'authorize' AND status IN ('pending', 'unknown')
+        "UPDATE payment_attempts SET provider_transaction_id = $1, updated_at = $2
+         WHERE order_id = $3 AND kind = 'authorize' AND status IN ('pending', 'unknown')
             AND provider_transaction_id IS NULL",
     )
     .bind(provider_id)
@@ -236,18 +239,18 @@ pub struct Attempt {
 const ATTEMPT_COLUMNS: &str = "id, order_id, kind, idempotency_key, amount_minor, status, provider_transaction_id,
     provider_status, reason_code, message, pending_request, created_at";
 
-pub async fn attempts(pool: &SqlitePool, order_id: &str) -> Result<Vec<Attempt>, OrderError> {
-    let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE order_id = ? ORDER BY created_at, rowid");
+pub async fn attempts(pool: &Pool, order_id: &str) -> Result<Vec<Attempt>, OrderError> {
+    let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE order_id = $1 ORDER BY created_at, rowid");
     Ok(sqlx::query_as(&sql).bind(order_id).fetch_all(pool).await?)
 }
 
-pub async fn attempt(pool: &SqlitePool, id: &str) -> Result<Option<Attempt>, OrderError> {
-    let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE id = ?");
+pub async fn attempt(pool: &Pool, id: &str) -> Result<Option<Attempt>, OrderError> {
+    let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE id = $1");
     Ok(sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?)
 }
 
 pub async fn attempt_by_key(tx: &mut Tx, key: &str) -> Result<Option<Attempt>, OrderError> {
-    let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE idempotency_key = ?");
+    let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE idempotency_key = $1");
     Ok(sqlx::query_as(&sql).bind(key).fetch_optional(&mut **tx).await?)
 }
 
@@ -255,7 +258,7 @@ pub async fn attempt_by_key(tx: &mut Tx, key: &str) -> Result<Option<Attempt>, O
 pub async fn authorization_transaction(tx: &mut Tx, order_id: &str) -> Result<Option<String>, OrderError> {
     Ok(sqlx::query_scalar(
         "SELECT provider_transaction_id FROM payment_attempts
-         WHERE order_id = ? AND kind = 'authorize' AND status = 'succeeded'",
+         WHERE order_id = $1 AND kind = 'authorize' AND status = 'succeeded'",
     )
     .bind(order_id)
     .fetch_optional(&mut **tx)
@@ -266,7 +269,7 @@ pub async fn authorization_transaction(tx: &mut Tx, order_id: &str) -> Result<Op
 /// Whether a succeeded attempt already accounts for this provider transaction of `kind`.
 pub async fn transaction_recorded(tx: &mut Tx, kind: AttemptKind, provider_id: &str) -> Result<bool, OrderError> {
     let n: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM payment_attempts WHERE kind = ? AND provider_transaction_id = ? AND status = 'succeeded'",
+        "SELECT count(*) FROM payment_attempts WHERE kind = $1 AND provider_transaction_id = $2 AND status = 'succeeded'",
     )
     .bind(kind.as_str())
     .bind(provider_id)
@@ -278,7 +281,7 @@ pub async fn transaction_recorded(tx: &mut Tx, kind: AttemptKind, provider_id: &
 /// Whether a refund, capture or void of this order is in flight (sent, answer not recorded).
 pub async fn action_in_flight(tx: &mut Tx, order_id: &str) -> Result<bool, OrderError> {
     let n: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM payment_attempts WHERE order_id = ? AND kind IN ('capture', 'refund', 'void')
+        "SELECT count(*) FROM payment_attempts WHERE order_id = $1 AND kind IN ('capture', 'refund', 'void')
             AND status IN ('pending', 'unknown')",
     )
     .bind(order_id)
@@ -289,10 +292,10 @@ pub async fn action_in_flight(tx: &mut Tx, order_id: &str) -> Result<bool, Order
 
 /// Refunds, captures and voids whose answer is missing: lost (`unknown`), or sent before `stale_before` and
 /// never recorded (the process stopped during the call). Oldest first.
-pub async fn unresolved_actions(pool: &SqlitePool, stale_before: i64) -> Result<Vec<Attempt>, OrderError> {
+pub async fn unresolved_actions(pool: &Pool, stale_before: i64) -> Result<Vec<Attempt>, OrderError> {
     let sql = format!(
         "SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE kind IN ('capture', 'refund', 'void')
-            AND (status = 'unknown' OR (status = 'pending' AND created_at < ?)) ORDER BY created_at"
+            AND (status = 'unknown' OR (status = 'pending' AND created_at < $1)) ORDER BY created_at"
     );
     Ok(sqlx::query_as(&sql).bind(stale_before).fetch_all(pool).await?)
 }
@@ -308,7 +311,7 @@ pub async fn record_notification(
 ) -> Result<bool, OrderError> {
     let inserted = sqlx::query(
         "INSERT INTO notifications_received (event_id, provider, event, transaction_id, order_id, received_at)
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING",
     )
     .bind(event_id)
     .bind(provider.as_str())
@@ -324,7 +327,7 @@ pub async fn record_notification(
 
 pub async fn insert_items(tx: &mut Tx, order_id: &str, lines: &[PricedLine]) -> Result<(), OrderError> {
     for l in lines {
-        sqlx::query("INSERT INTO order_items (order_id, sku, name, unit_minor, quantity) VALUES (?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO order_items (order_id, sku, name, unit_minor, quantity) VALUES ($1, $2, $3, $4, $5)")
             .bind(order_id)
             .bind(&l.sku)
             .bind(&l.name)
@@ -336,8 +339,8 @@ pub async fn insert_items(tx: &mut Tx, order_id: &str, lines: &[PricedLine]) -> 
     Ok(())
 }
 
-pub async fn items(pool: &SqlitePool, order_id: &str) -> Result<Vec<(String, i64, i64)>, OrderError> {
-    let rows = sqlx::query("SELECT name, unit_minor, quantity FROM order_items WHERE order_id = ? ORDER BY rowid")
+pub async fn items(pool: &Pool, order_id: &str) -> Result<Vec<(String, i64, i64)>, OrderError> {
+    let rows = sqlx::query("SELECT name, unit_minor, quantity FROM order_items WHERE order_id = $1 ORDER BY rowid")
         .bind(order_id)
         .fetch_all(pool)
         .await?;
@@ -345,7 +348,7 @@ pub async fn items(pool: &SqlitePool, order_id: &str) -> Result<Vec<(String, i64
 }
 
 /// One 3-D Secure answer as stored (the CAVV itself is not kept).
-#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct ThreeDsRow {
     pub stage: String,
     pub authentication_id: Option<String>,
@@ -368,13 +371,40 @@ pub struct ThreeDsRow {
     pub cavv_result: Option<String>,
 }
 
+/// The flags are stored as 0/1 in both engines, which `Any` does not decode as `bool`.
+impl<'r> sqlx::FromRow<'r, super::Row> for ThreeDsRow {
+    fn from_row(r: &'r super::Row) -> Result<Self, sqlx::Error> {
+        let flag = |col: &str| -> Result<bool, sqlx::Error> { Ok(r.try_get::<i64, _>(col)? == 1) };
+        Ok(ThreeDsRow {
+            stage: r.try_get("stage")?,
+            authentication_id: r.try_get("authentication_id")?,
+            transaction_id: r.try_get("transaction_id")?,
+            acs_transaction_id: r.try_get("acs_transaction_id")?,
+            ds_transaction_id: r.try_get("ds_transaction_id")?,
+            threeds_version: r.try_get("threeds_version")?,
+            enrolled: r.try_get("enrolled")?,
+            pares_status: r.try_get("pares_status")?,
+            signature_verification: r.try_get("signature_verification")?,
+            eci_flag: r.try_get("eci_flag")?,
+            cavv_present: flag("cavv_present")?,
+            challenge_required: r.try_get("challenge_required")?,
+            status_reason: r.try_get("status_reason")?,
+            action_code: r.try_get("action_code")?,
+            error_no: r.try_get("error_no")?,
+            error_desc: r.try_get("error_desc")?,
+            liability_shifted: flag("liability_shifted")?,
+            cavv_result: r.try_get("cavv_result")?,
+        })
+    }
+}
+
 pub async fn insert_threeds(tx: &mut Tx, order_id: &str, r: &ThreeDsRow) -> Result<(), OrderError> {
     sqlx::query(
         "INSERT INTO threeds_results (order_id, stage, authentication_id, transaction_id, acs_transaction_id,
             ds_transaction_id, threeds_version, enrolled, pares_status, signature_verification, eci_flag,
             cavv_present, challenge_required, status_reason, action_code, error_no, error_desc,
             liability_shifted, cavv_result, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
     )
     .bind(order_id)
     .bind(&r.stage)
@@ -387,22 +417,22 @@ pub async fn insert_threeds(tx: &mut Tx, order_id: &str, r: &ThreeDsRow) -> Resu
     .bind(&r.pares_status)
     .bind(&r.signature_verification)
     .bind(&r.eci_flag)
-    .bind(r.cavv_present)
+    .bind(i64::from(r.cavv_present))
     .bind(&r.challenge_required)
     .bind(&r.status_reason)
     .bind(&r.action_code)
     .bind(&r.error_no)
     .bind(&r.error_desc)
-    .bind(r.liability_shifted)
+    .bind(i64::from(r.liability_shifted))
     .bind(&r.cavv_result)
     .bind(now_ms())
     .execute(&mut **tx)
     .await?;
     sqlx::query(
-        "UPDATE orders SET liability_shifted = ?, threeds_enrolled = ?, threeds_pares_status = ?, threeds_eci = ?,
-            updated_at = ? WHERE id = ?",
+        "UPDATE orders SET liability_shifted = $1, threeds_enrolled = $2, threeds_pares_status = $3, threeds_eci = $4,
+            updated_at = $5 WHERE id = $6",
     )
-    .bind(r.liability_shifted)
+    .bind(i64::from(r.liability_shifted))
     .bind(&r.enrolled)
     .bind(&r.pares_status)
     .bind(&r.eci_flag)
@@ -418,13 +448,13 @@ const THREEDS_COLUMNS: &str = "stage, authentication_id, transaction_id, acs_tra
     status_reason, action_code, error_no, error_desc, liability_shifted, cavv_result";
 
 /// The latest 3-D Secure answer of an order.
-pub async fn latest_threeds(pool: &SqlitePool, order_id: &str) -> Result<Option<ThreeDsRow>, OrderError> {
-    let sql = format!("SELECT {THREEDS_COLUMNS} FROM threeds_results WHERE order_id = ? ORDER BY id DESC LIMIT 1");
+pub async fn latest_threeds(pool: &Pool, order_id: &str) -> Result<Option<ThreeDsRow>, OrderError> {
+    let sql = format!("SELECT {THREEDS_COLUMNS} FROM threeds_results WHERE order_id = $1 ORDER BY id DESC LIMIT 1");
     Ok(sqlx::query_as::<_, ThreeDsRow>(&sql).bind(order_id).fetch_optional(pool).await?)
 }
 
 /// Every 3-D Secure answer of an order, first to last.
-pub async fn all_threeds(pool: &SqlitePool, order_id: &str) -> Result<Vec<ThreeDsRow>, OrderError> {
-    let sql = format!("SELECT {THREEDS_COLUMNS} FROM threeds_results WHERE order_id = ? ORDER BY id");
+pub async fn all_threeds(pool: &Pool, order_id: &str) -> Result<Vec<ThreeDsRow>, OrderError> {
+    let sql = format!("SELECT {THREEDS_COLUMNS} FROM threeds_results WHERE order_id = $1 ORDER BY id");
     Ok(sqlx::query_as::<_, ThreeDsRow>(&sql).bind(order_id).fetch_all(pool).await?)
 }

@@ -2,8 +2,9 @@
 //! Codes and session tokens are kept as SHA-256 hashes; a reuse token is selected only where a payment needs it.
 
 use super::{Database, Tx, now_ms};
+use super::{Pool, Row};
 use crate::domain::{card::CardBrand, saved_card::SavedCardView};
-use sqlx::{Row, SqlitePool, sqlite::SqliteRow};
+use sqlx::Row as _;
 
 /// A saved card with its token, for the payment that uses it.
 #[derive(Clone)]
@@ -83,7 +84,7 @@ pub struct OrderCredential {
 const CARD_COLUMNS: &str = "id, email, reuse_token, card_brand, card_bin6, card_last4, card_expiry_month, \
                             card_expiry_year, scheme_reference";
 
-fn card_of(row: &SqliteRow) -> Result<SavedCard, sqlx::Error> {
+fn card_of(row: &Row) -> Result<SavedCard, sqlx::Error> {
     let brand: String = row.try_get("card_brand")?;
     let month: i64 = row.try_get("card_expiry_month")?;
     let year: i64 = row.try_get("card_expiry_year")?;
@@ -109,7 +110,7 @@ pub async fn insert_card(tx: &mut Tx, c: &NewSavedCard<'_>) -> Result<Option<Str
     let done = sqlx::query(
         "INSERT INTO saved_cards (id, email, provider, reuse_token, card_brand, card_bin6, card_last4,
             card_expiry_month, card_expiry_year, scheme_reference, first_order_id, created_at)
-         VALUES (?, ?, 'verifone', ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (reuse_token) DO NOTHING",
+         VALUES ($1, $2, 'verifone', $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (reuse_token) DO NOTHING",
     )
     .bind(&id)
     .bind(c.email)
@@ -128,20 +129,20 @@ pub async fn insert_card(tx: &mut Tx, c: &NewSavedCard<'_>) -> Result<Option<Str
 }
 
 /// The saved cards of `email`, newest first.
-pub async fn cards_of(pool: &SqlitePool, email: &str) -> Result<Vec<SavedCard>, sqlx::Error> {
-    let sql = format!("SELECT {CARD_COLUMNS} FROM saved_cards WHERE email = ? ORDER BY created_at DESC, id");
+pub async fn cards_of(pool: &Pool, email: &str) -> Result<Vec<SavedCard>, sqlx::Error> {
+    let sql = format!("SELECT {CARD_COLUMNS} FROM saved_cards WHERE email = $1 ORDER BY created_at DESC, id");
     sqlx::query(&sql).bind(email).fetch_all(pool).await?.iter().map(card_of).collect()
 }
 
-pub async fn card(pool: &SqlitePool, id: &str) -> Result<Option<SavedCard>, sqlx::Error> {
-    let sql = format!("SELECT {CARD_COLUMNS} FROM saved_cards WHERE id = ?");
+pub async fn card(pool: &Pool, id: &str) -> Result<Option<SavedCard>, sqlx::Error> {
+    let sql = format!("SELECT {CARD_COLUMNS} FROM saved_cards WHERE id = $1");
     sqlx::query(&sql).bind(id).fetch_optional(pool).await?.as_ref().map(card_of).transpose()
 }
 
 /// Deletes `id` if it belongs to `email`; true if it did.
 pub async fn delete_card(db: &Database, id: &str, email: &str) -> Result<bool, sqlx::Error> {
     let mut tx = super::begin_write(db).await?;
-    let done = sqlx::query("DELETE FROM saved_cards WHERE id = ? AND email = ?")
+    let done = sqlx::query("DELETE FROM saved_cards WHERE id = $1 AND email = $2")
         .bind(id)
         .bind(email)
         .execute(&mut *tx)
@@ -153,7 +154,7 @@ pub async fn delete_card(db: &Database, id: &str, email: &str) -> Result<bool, s
 pub async fn insert_credential(tx: &mut Tx, order_id: &str, c: &OrderCredential) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO order_credentials (order_id, initiator, card_id, parent_order_id, description)
-         VALUES (?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(order_id)
     .bind(c.initiator.as_str())
@@ -165,7 +166,7 @@ pub async fn insert_credential(tx: &mut Tx, order_id: &str, c: &OrderCredential)
     Ok(())
 }
 
-fn credential_of(row: &SqliteRow) -> Result<OrderCredential, sqlx::Error> {
+fn credential_of(row: &Row) -> Result<OrderCredential, sqlx::Error> {
     let initiator: String = row.try_get("initiator")?;
     Ok(OrderCredential {
         initiator: Initiator::parse(&initiator).ok_or_else(|| sqlx::Error::Decode("initiator".into()))?,
@@ -175,8 +176,8 @@ fn credential_of(row: &SqliteRow) -> Result<OrderCredential, sqlx::Error> {
     })
 }
 
-pub async fn credential(pool: &SqlitePool, order_id: &str) -> Result<Option<OrderCredential>, sqlx::Error> {
-    sqlx::query("SELECT initiator, card_id, parent_order_id, description FROM order_credentials WHERE order_id = ?")
+pub async fn credential(pool: &Pool, order_id: &str) -> Result<Option<OrderCredential>, sqlx::Error> {
+    sqlx::query("SELECT initiator, card_id, parent_order_id, description FROM order_credentials WHERE order_id = $1")
         .bind(order_id)
         .fetch_optional(pool)
         .await?
@@ -186,19 +187,19 @@ pub async fn credential(pool: &SqlitePool, order_id: &str) -> Result<Option<Orde
 }
 
 /// The card an order stored or paid with (none if it has been deleted since).
-pub async fn card_of_order(pool: &SqlitePool, order_id: &str) -> Result<Option<SavedCard>, sqlx::Error> {
+pub async fn card_of_order(pool: &Pool, order_id: &str) -> Result<Option<SavedCard>, sqlx::Error> {
     let sql = format!(
-        "SELECT {CARD_COLUMNS} FROM saved_cards WHERE first_order_id = ?1
-            OR id = (SELECT card_id FROM order_credentials WHERE order_id = ?1) LIMIT 1"
+        "SELECT {CARD_COLUMNS} FROM saved_cards WHERE first_order_id = $1
+            OR id = (SELECT card_id FROM order_credentials WHERE order_id = $1) LIMIT 1"
     );
     sqlx::query(&sql).bind(order_id).fetch_optional(pool).await?.as_ref().map(card_of).transpose()
 }
 
 /// Orders the merchant charged against `parent_order_id`, oldest first.
-pub async fn charges_of(pool: &SqlitePool, parent_order_id: &str) -> Result<Vec<String>, sqlx::Error> {
+pub async fn charges_of(pool: &Pool, parent_order_id: &str) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT c.order_id FROM order_credentials c JOIN orders o ON o.id = c.order_id
-         WHERE c.parent_order_id = ? ORDER BY o.created_at, o.id",
+         WHERE c.parent_order_id = $1 ORDER BY o.created_at, o.id",
     )
     .bind(parent_order_id)
     .fetch_all(pool)
@@ -218,8 +219,8 @@ pub async fn insert_code(
 ) -> Result<bool, sqlx::Error> {
     let mut tx = super::begin_write(db).await?;
     let sent: (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM shopper_codes WHERE email = ?1 AND created_at >= ?3),
-                (SELECT count(*) FROM shopper_codes WHERE address = ?2 AND created_at >= ?3)",
+        "SELECT (SELECT count(*) FROM shopper_codes WHERE email = $1 AND created_at >= $3),
+                (SELECT count(*) FROM shopper_codes WHERE address = $2 AND created_at >= $3)",
     )
     .bind(email)
     .bind(address)
@@ -229,14 +230,16 @@ pub async fn insert_code(
     if sent.0 >= limit || sent.1 >= limit {
         return Ok(false);
     }
-    sqlx::query("INSERT INTO shopper_codes (email, address, code_hash, expires_at, created_at) VALUES (?, ?, ?, ?, ?)")
-        .bind(email)
-        .bind(address)
-        .bind(code_hash)
-        .bind(expires_at)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO shopper_codes (email, address, code_hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(email)
+    .bind(address)
+    .bind(code_hash)
+    .bind(expires_at)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -254,7 +257,7 @@ pub enum CodeCheck {
 pub async fn check_code(db: &Database, email: &str, code_hash: &str, max_tries: i64) -> Result<CodeCheck, sqlx::Error> {
     let mut tx = super::begin_write(db).await?;
     let live: Option<(i64, String)> = sqlx::query_as(
-        "SELECT id, code_hash FROM shopper_codes WHERE email = ? AND used = 0 AND expires_at > ? AND tries < ?
+        "SELECT id, code_hash FROM shopper_codes WHERE email = $1 AND used = 0 AND expires_at > $2 AND tries < $3
          ORDER BY created_at DESC, id DESC LIMIT 1",
     )
     .bind(email)
@@ -264,7 +267,7 @@ pub async fn check_code(db: &Database, email: &str, code_hash: &str, max_tries: 
     .await?;
     let Some((id, stored)) = live else { return Ok(CodeCheck::NoCode) };
     let matches = subtle::ConstantTimeEq::ct_eq(stored.as_bytes(), code_hash.as_bytes()).into();
-    sqlx::query("UPDATE shopper_codes SET tries = tries + 1, used = ? WHERE id = ?")
+    sqlx::query("UPDATE shopper_codes SET tries = tries + 1, used = $1 WHERE id = $2")
         .bind(i64::from(matches))
         .bind(id)
         .execute(&mut *tx)
@@ -275,7 +278,7 @@ pub async fn check_code(db: &Database, email: &str, code_hash: &str, max_tries: 
 
 pub async fn insert_session(db: &Database, token_hash: &str, email: &str, expires_at: i64) -> Result<(), sqlx::Error> {
     let mut tx = super::begin_write(db).await?;
-    sqlx::query("INSERT INTO shopper_sessions (token_hash, email, expires_at, created_at) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO shopper_sessions (token_hash, email, expires_at, created_at) VALUES ($1, $2, $3, $4)")
         .bind(token_hash)
         .bind(email)
         .bind(expires_at)
@@ -286,8 +289,8 @@ pub async fn insert_session(db: &Database, token_hash: &str, email: &str, expire
 }
 
 /// The email a live session confirmed.
-pub async fn session_email(pool: &SqlitePool, token_hash: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT email FROM shopper_sessions WHERE token_hash = ? AND expires_at > ?")
+pub async fn session_email(pool: &Pool, token_hash: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT email FROM shopper_sessions WHERE token_hash = $1 AND expires_at > $2")
         .bind(token_hash)
         .bind(now_ms())
         .fetch_optional(pool)
@@ -297,7 +300,7 @@ pub async fn session_email(pool: &SqlitePool, token_hash: &str) -> Result<Option
 /// Forgets expired codes and sessions.
 pub async fn prune(db: &Database, before_ms: i64) -> Result<(), sqlx::Error> {
     let mut tx = super::begin_write(db).await?;
-    sqlx::query("DELETE FROM shopper_codes WHERE created_at < ?").bind(before_ms).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM shopper_sessions WHERE expires_at < ?").bind(now_ms()).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM shopper_codes WHERE created_at < $1").bind(before_ms).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM shopper_sessions WHERE expires_at < $1").bind(now_ms()).execute(&mut *tx).await?;
     tx.commit().await
 }
