@@ -127,6 +127,35 @@ async fn a_double_submit_creates_one_order_and_one_payment() {
     assert_eq!(roles, (Some("verifone".to_owned()), "verifone".to_owned()));
 }
 
+/// Submits of one checkout sent at once (a double click, a retry racing the first): whichever writes the order
+/// first, every one is answered with that order (none with "not found" while it is not yet committed).
+#[tokio::test]
+async fn submits_sent_at_once_all_get_the_one_order() {
+    let app = TestApp::spawn().await;
+    let shopper = Shopper::new(&app).await;
+    for _ in 0..3 {
+        let (_, input, _) = shopper.prepare("4111111111111111", "4111111111111111", "bag:1").await.unwrap();
+        let answers = futures_util::future::join_all(
+            (0..8).map(|_| shopper.call("checkout/place", json!({"input": input.clone()}))),
+        )
+        .await;
+        let ids: Vec<String> = answers
+            .iter()
+            .map(|(status, next)| {
+                assert_eq!(*status, 200, "{next}");
+                order_id(next)
+            })
+            .collect();
+        assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+        let payments: i64 = sqlx::query_scalar("SELECT count(*) FROM payment_attempts WHERE order_id = $1")
+            .bind(&ids[0])
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        assert_eq!(payments, 1);
+    }
+}
+
 #[tokio::test]
 async fn the_server_recomputes_the_total_and_validates_every_field() {
     let app = TestApp::spawn().await;

@@ -180,6 +180,12 @@ impl Checkout<'_> {
         }
         let capture_mode = if self.settings.shop.pre_auth { CaptureMode::PreAuth } else { CaptureMode::Sale };
         let mut tx = db::begin_write(self.pool).await?;
+        // A submit of the same checkout that raced this one and wrote first: its order is not committed yet
+        // (readers cannot see it), so commit this empty transaction, which returns once that order's has.
+        if let Some(order_id) = orders::by_checkout_key_locked(&mut tx, &input.checkout_key).await? {
+            tx.commit().await?;
+            return self.replayed(order_id).await;
+        }
         let new = NewOrder {
             checkout_key: Some(input.checkout_key.clone()),
             merchant_reference: format!("CO-{}", &uuid::Uuid::new_v4().simple().to_string()[..12].to_uppercase()),

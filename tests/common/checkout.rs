@@ -52,6 +52,16 @@ impl<'a> Shopper<'a> {
     /// As `place`, with the card summary (brand, first six, last four) of `claimed` while `pan` is the card
     /// encrypted; a refused start or place gives its status and body.
     pub async fn try_place(&self, pan: &str, claimed: &str, cart: &str) -> Result<Placed, (u16, Value)> {
+        let (start, input, encrypted_card) = self.prepare(pan, claimed, cart).await?;
+        let (status, next) = self.call("checkout/place", json!({"input": input})).await;
+        if status != 200 {
+            return Err((status, next));
+        }
+        Ok(Placed { start, input, next, encrypted_card })
+    }
+
+    /// A started checkout and the `place_order` input for it, not sent: (start, input, encrypted card).
+    pub async fn prepare(&self, pan: &str, claimed: &str, cart: &str) -> Result<(Value, Value, String), (u16, Value)> {
         let (status, start) = self.call("checkout/start", json!({"cart": cart})).await;
         if status != 200 {
             return Err((status, start));
@@ -69,11 +79,7 @@ impl<'a> Shopper<'a> {
             "session_id": session,
             "encrypted_card": encrypted_card,
         });
-        let (status, next) = self.call("checkout/place", json!({"input": input})).await;
-        if status != 200 {
-            return Err((status, next));
-        }
-        Ok(Placed { start, input, next, encrypted_card })
+        Ok((start, input, encrypted_card))
     }
 
     /// Answers the challenge on the issuer's page and sends the JWT back; returns what the server says next.
