@@ -62,7 +62,7 @@ async fn checkout(
 ) {
     let post = |path: &str, body: Value| http.post(format!("{base}/api/{path}")).json(&body).send();
     let start: Value = post("checkout/start", json!({"cart": cart})).await.unwrap().json().await.unwrap();
-    let session = support::cardinal_setup(http, base, start["jwt"].as_str().unwrap()).await;
+    let session = support::cardinal_setup(http, base, start["plan"]["sdk"]["jwt"].as_str().unwrap()).await;
     let year = card_checkout::server::clock::today().year + 3;
     let card = CardNumber::parse(pan).unwrap();
     let input = json!({"input": {

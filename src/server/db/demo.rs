@@ -285,20 +285,23 @@ struct Pending {
     columns: usize,
     values: Vec<Val>,
     /// The statement for a full block of rows (the same text each time, so sqlx prepares it once).
-    full: String,
+    full: Option<String>,
 }
 
 impl Pending {
     fn new(head: &'static str, columns: usize) -> Pending {
-        Pending { head, columns, values: Vec::new(), full: Self::sql(head, columns, ROWS_PER_INSERT) }
+        Pending { head, columns, values: Vec::new(), full: None }
     }
 
-    fn sql(head: &str, columns: usize, rows: usize) -> String {
+    /// SQLite gets `?`, not `$N`: sqlx's SQLite driver finds each numbered parameter by scanning the names of
+    /// all of them, which for these INSERTs of thousands of values made the load 11 times slower.
+    fn sql(head: &str, columns: usize, rows: usize, postgres: bool) -> String {
+        let value = |n: usize| if postgres { format!("${n}") } else { "?".to_owned() };
         let values: Vec<String> = (0..rows)
-            .map(|r| {
-                format!("({})", (1..=columns).map(|c| format!("${}", r * columns + c)).collect::<Vec<_>>().join(", "))
-            })
+            .map(|r| format!("({})", (1..=columns).map(|c| value(r * columns + c)).collect::<Vec<_>>().join(", ")))
             .collect();
+        // `OR FAIL` is SQLite's; PostgreSQL's INSERT stops at the first error anyway.
+        let head = if postgres { head.replacen("INSERT OR FAIL", "INSERT", 1) } else { head.to_owned() };
         format!("{head} VALUES {}", values.join(", "))
     }
 
@@ -323,9 +326,12 @@ impl Pending {
     }
 
     async fn write(&mut self, conn: &mut AnyConnection, rows: usize) -> Result<(), sqlx::Error> {
-        let sql = if rows == ROWS_PER_INSERT { self.full.clone() } else { Self::sql(self.head, self.columns, rows) };
-        // `OR FAIL` is SQLite's; PostgreSQL's INSERT stops at the first error anyway.
-        let sql = if conn.backend_name() == "PostgreSQL" { sql.replacen("INSERT OR FAIL", "INSERT", 1) } else { sql };
+        let postgres = conn.backend_name() == "PostgreSQL";
+        let (head, columns) = (self.head, self.columns);
+        let sql = match rows {
+            ROWS_PER_INSERT => self.full.get_or_insert_with(|| Self::sql(head, columns, rows, postgres)).clone(),
+            _ => Self::sql(head, columns, rows, postgres),
+        };
         let mut q = sqlx::query(&sql);
         for v in self.values.drain(..rows * self.columns) {
             q = match v {
