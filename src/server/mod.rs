@@ -6,6 +6,7 @@ pub mod checkout;
 pub mod client_address;
 pub mod clock;
 pub mod config;
+pub mod cookies;
 pub mod crash;
 pub mod csp;
 pub mod db;

@@ -143,8 +143,7 @@ impl SavedCards<'_> {
 
 /// The cookie that carries a shopper's session: HttpOnly, SameSite=Lax, for the whole site.
 pub fn cookie(settings: &Settings, value: &str, max_age_secs: i64) -> String {
-    let secure = if settings.merchant.secure_cookies { "; Secure" } else { "" };
-    format!("{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}", cookie_name(settings))
+    super::cookies::session(cookie_name(settings), settings.merchant.secure_cookies, value, max_age_secs)
 }
 
 pub fn cookie_name(settings: &Settings) -> &'static str {
@@ -153,13 +152,5 @@ pub fn cookie_name(settings: &Settings) -> &'static str {
 
 /// The shopper session token a request presents.
 pub fn session_token(settings: &Settings, headers: &axum::http::HeaderMap) -> Option<String> {
-    let name = cookie_name(settings);
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+    super::cookies::value(headers, cookie_name(settings))
 }

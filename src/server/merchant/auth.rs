@@ -4,10 +4,11 @@
 
 use crate::server::{
     config::Settings,
+    cookies,
     db::{self, Database, merchants, merchants::MerchantUser},
 };
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
@@ -180,8 +181,7 @@ pub fn cookie_name(settings: &Settings) -> &'static str {
 }
 
 fn cookie(settings: &Settings, value: &str, max_age: i64) -> String {
-    let secure = if settings.merchant.secure_cookies { "; Secure" } else { "" };
-    format!("{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", cookie_name(settings))
+    cookies::session(cookie_name(settings), settings.merchant.secure_cookies, value, max_age)
 }
 
 pub fn session_cookie(settings: &Settings, token: &str) -> String {
@@ -194,15 +194,7 @@ pub fn cleared_cookie(settings: &Settings) -> String {
 
 /// The session token the browser presents, live or not.
 pub fn session_token(settings: &Settings, headers: &HeaderMap) -> Option<String> {
-    let name = cookie_name(settings);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+    cookies::value(headers, cookie_name(settings))
 }
 
 /// Prunes what can no longer sign anyone in (run by the sweeper).
