@@ -576,8 +576,11 @@ async fn a_lost_action_answer_is_resolved_without_acting_twice() {
     let page = m.act(&id, "refund", "7.00").await;
     let result = m.get(page.location.as_deref().unwrap()).await;
     assert!(result.body.contains("no answer from the provider yet"), "{}", result.body);
-    // Its event may arrive meanwhile and be recorded on its own; our attempt is resolved all the same.
-    assert_eq!(our_attempts(&app, &id, "refund").await, vec![("unknown".into(), 700)]);
+    // Its event may arrive meanwhile and be recorded on its own; our attempt is resolved all the same (on a
+    // busy machine the sweeper may have done it already: the provider answers after 2 s, it sweeps every 1 s).
+    let ours = our_attempts(&app, &id, "refund").await;
+    let unknown = vec![("unknown".to_owned(), 700)];
+    assert!(ours == unknown || ours == vec![("succeeded".to_owned(), 700)], "{ours:?}");
     eventually("the sweeper to resolve the refund", async || {
         our_attempts(&app, &id, "refund").await == vec![("succeeded".to_owned(), 700)]
     })
