@@ -445,16 +445,7 @@ async fn amounts_follow_each_currencys_exponent() {
         body["currency_code"] = json!(currency);
         let (status, looked) = sb.post(LOOKUP, &body).await;
         assert_eq!(status, 200, "{currency}: {looked}");
-        let page = sb
-            .http
-            .get(looked["acs_url"].as_str().unwrap())
-            .query(&[("creq", looked["payload"].as_str().unwrap())])
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = sb.challenge_page(&looked).await;
         assert!(page.contains(&format!("{currency} {shown}")), "{currency}: {page}");
         sb.answer_challenge(&looked, "submit", "1234").await;
         let validated = sb.validated(&looked).await;

@@ -145,10 +145,9 @@ impl Sandbox {
         self.post("/verifone/oidc/3ds-service/v2/lookup", &body).await
     }
 
-    /// Opens the challenge page for a lookup and submits `action` ("submit", "cancel", "continue").
-    pub async fn answer_challenge(&self, lookup: &Value, action: &str, code: &str) -> String {
-        let page = self
-            .http
+    /// The issuer's challenge page a lookup sends the browser to.
+    pub async fn challenge_page(&self, lookup: &Value) -> String {
+        self.http
             .get(lookup["acs_url"].as_str().unwrap())
             .query(&[("creq", lookup["payload"].as_str().unwrap())])
             .send()
@@ -156,7 +155,12 @@ impl Sandbox {
             .unwrap()
             .text()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Opens the challenge page for a lookup and submits `action` ("submit", "cancel", "continue").
+    pub async fn answer_challenge(&self, lookup: &Value, action: &str, code: &str) -> String {
+        let page = self.challenge_page(lookup).await;
         assert!(page.contains(lookup["acs_transaction_id"].as_str().unwrap()) || page.contains("complete"), "{page}");
         self.http
             .post(format!("{}/acs/challenge", self.base))
