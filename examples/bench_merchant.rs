@@ -5,7 +5,8 @@
 //!
 //!     cargo run --release --example bench_merchant -- [orders] [requests per kind] [database URL]
 //!
-//! With a database URL (e.g. one `seed_demo` filled) its orders are used as they are.
+//! With a database URL its orders are used as they are (e.g. ones `seed_demo` wrote); an empty one (a fresh
+//! PostgreSQL database, say) gets the N demo orders first.
 
 mod support;
 
@@ -25,15 +26,20 @@ fn main() {
     runtime.block_on(run(orders, requests, args.get(2).cloned()));
 }
 
-async fn run(orders: usize, requests: usize, existing: Option<String>) {
+async fn run(orders: usize, requests: usize, url: Option<String>) {
     let dir = tempfile::tempdir().unwrap();
-    let url = existing.clone().unwrap_or_else(|| format!("sqlite://{}/merchant.db", dir.path().display()));
+    let url = url.unwrap_or_else(|| format!("sqlite://{}/merchant.db", dir.path().display()));
     let database = db::connect(&url).await.unwrap();
-    if existing.is_none() {
+    let had: i64 = sqlx::query_scalar("SELECT count(*) FROM orders").fetch_one(&*database).await.unwrap();
+    if had == 0 {
         let started = Instant::now();
         db::demo::insert_orders(&database, orders, orders, Currency::EUR, 7).await.unwrap();
         let secs = started.elapsed().as_secs_f64();
-        println!("{orders} demo orders written in {secs:.1} s ({:.0} orders/s)", orders as f64 / secs);
+        println!(
+            "{orders} demo orders written to {:?} in {secs:.1} s ({:.0} orders/s)",
+            database.engine(),
+            orders as f64 / secs
+        );
     }
     let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders").fetch_one(&*database).await.unwrap();
     let (email, password) = ("bench@example.com", "benchmark password");

@@ -986,13 +986,13 @@ impl Checkout<'_> {
     /// The order as the shopper may see it. An order whose payment answer was lost (or never recorded) is
     /// resolved first.
     pub async fn order_view(&self, order_id: &str) -> Result<OrderView, CheckoutError> {
-        let status = orders::get(self.pool, order_id).await.map_err(not_found)?.status;
-        if matches!(status, PaymentStatus::Unknown | PaymentStatus::Authorizing) {
+        let mut order = orders::get(self.pool, order_id).await.map_err(not_found)?;
+        if matches!(order.status, PaymentStatus::Unknown | PaymentStatus::Authorizing) {
             self.resolve_unknown(order_id).await?;
             // Another resolver (the sweeper, a notification) may hold the order: its answer is moments away.
             self.await_resolver(order_id).await?;
+            order = orders::get(self.pool, order_id).await.map_err(not_found)?;
         }
-        let order = orders::get(self.pool, order_id).await.map_err(not_found)?;
         let currency = order.amount.currency();
         let items = payments::items(self.pool, order_id)
             .await?

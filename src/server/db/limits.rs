@@ -1,7 +1,7 @@
 //! The counters of the checkout's rate limits (per client address, per card fingerprint). They live in the
 //! database so that instances sharing it share them.
 
-use super::{Database, Tx, begin_write, now_ms};
+use super::{Database, begin_write, now_ms};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
@@ -25,25 +25,26 @@ impl Scope {
 
 const COUNT: &str = "SELECT count(*) FROM checkout_limit_hits WHERE scope = $1 AND key = $2 AND at >= $3";
 
-async fn count(tx: &mut Tx, scope: Scope, key: &str, since_ms: i64) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(COUNT).bind(scope.as_str()).bind(key).bind(since_ms).fetch_one(&mut **tx).await
-}
-
 /// Counts one more hit of `key` unless it has had `limit` since `since_ms`; true if it was counted (allowed).
-/// Check and count share one write transaction, so concurrent requests cannot all slip under the limit.
+/// Check and count are one statement in a write transaction, so concurrent requests cannot all slip under
+/// the limit.
 pub async fn take(db: &Database, scope: Scope, key: &str, limit: i64, since_ms: i64) -> Result<bool, sqlx::Error> {
     let mut tx = begin_write(db).await?;
-    if count(&mut tx, scope, key, since_ms).await? >= limit {
-        return Ok(false);
-    }
-    sqlx::query("INSERT INTO checkout_limit_hits (scope, key, at) VALUES ($1, $2, $3)")
-        .bind(scope.as_str())
-        .bind(key)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
+    let counted = sqlx::query(
+        "INSERT INTO checkout_limit_hits (scope, key, at) SELECT $1, $2, $3
+         WHERE (SELECT count(*) FROM checkout_limit_hits WHERE scope = $1 AND key = $2 AND at >= $4) < $5",
+    )
+    .bind(scope.as_str())
+    .bind(key)
+    .bind(now_ms())
+    .bind(since_ms)
+    .bind(limit)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
     tx.commit().await?;
-    Ok(true)
+    Ok(counted)
 }
 
 /// Whether `key` has had fewer than `limit` hits since `since_ms`.

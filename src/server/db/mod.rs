@@ -3,10 +3,11 @@
 //! dialects differ ask `Engine` (the history's page query, the demo loader, maintenance).
 //!
 //! SQLite (the default) runs in WAL mode with `synchronous=FULL`: a committed payment state survives a power
-//! cut. Reads use a pool of their own. Writes share one connection and are group-committed: each
-//! `begin_write` is a savepoint inside one `BEGIN IMMEDIATE` transaction, and `commit` returns once a COMMIT
-//! that includes it has reached the disk. Writers that queue up while one COMMIT is being written share
-//! the next, so one fsync serves many checkouts and no commit is weaker than `synchronous=FULL`.
+//! cut. Reads use a pool of their own. Writes share one connection and are group-committed: the jobs of
+//! `begin_write` share one `BEGIN IMMEDIATE` transaction (one that joins others' work is a savepoint in it),
+//! and `commit` returns once a COMMIT that includes the job has reached the disk. Writers that queue up while
+//! one COMMIT is being written share the next, so one fsync serves many checkouts and no commit is weaker than
+//! `synchronous=FULL`.
 //!
 //! PostgreSQL (several instances on one database) gives each `begin_write` a transaction of its own from the
 //! pool, which first takes one advisory lock (`WRITE_LOCK`): write transactions of every instance run one
@@ -81,8 +82,11 @@ struct Writer {
     generation: u64,
     /// Generations whose COMMIT failed (their jobs get the error).
     failed: Vec<u64>,
-    /// The last job ended without committing: its savepoint is rolled back before anything else runs.
+    /// The last job ended without committing: its work is undone before anything else runs.
     abandoned: bool,
+    /// The running job has a savepoint: it joined work of others. A job that opens the transaction has none
+    /// (two statements fewer); if it ends without committing, the transaction, holding only its work, goes.
+    savepoint: bool,
     /// Jobs whose work is in the open transaction, waiting for its COMMIT.
     released: usize,
 }
@@ -151,7 +155,8 @@ async fn connect_sqlite(database_url: &str) -> Result<Database, sqlx::Error> {
         })
         .connect(database_url)
         .await?;
-    let writer = Writer { conn, open: false, generation: 0, failed: Vec::new(), abandoned: false, released: 0 };
+    let writer =
+        Writer { conn, open: false, generation: 0, failed: Vec::new(), abandoned: false, savepoint: false, released: 0 };
     Ok(Database {
         read,
         engine: Engine::Sqlite,
@@ -244,6 +249,11 @@ impl Writer {
         if !std::mem::take(&mut self.abandoned) {
             return Ok(());
         }
+        if !self.savepoint {
+            // It opened the transaction and no other job has joined it since.
+            self.end(false).await;
+            return Ok(());
+        }
         let undone = match self.exec("ROLLBACK TO job").await {
             Ok(()) => self.exec("RELEASE job").await,
             Err(e) => Err(e),
@@ -297,11 +307,13 @@ pub async fn begin_write(db: &Database) -> Result<Tx, sqlx::Error> {
     };
     let mut writer = shared.clone().lock_owned().await;
     writer.settle().await?;
-    if !writer.open {
+    writer.savepoint = writer.open;
+    if writer.open {
+        writer.exec("SAVEPOINT job").await?;
+    } else {
         writer.exec("BEGIN IMMEDIATE").await?;
         writer.open = true;
     }
-    writer.exec("SAVEPOINT job").await?;
     Ok(Tx(TxKind::Shared { guard: Some(writer), writer: shared.clone() }))
 }
 
@@ -313,7 +325,9 @@ impl Tx {
             TxKind::Own { tx, .. } => return tx.take().expect("an open write transaction").commit().await,
         };
         let mut writer = guard.take().expect("an open write transaction");
-        if let Err(e) = writer.exec("RELEASE job").await {
+        if writer.savepoint
+            && let Err(e) = writer.exec("RELEASE job").await
+        {
             writer.abandoned = true;
             return Err(e);
         }
@@ -384,10 +398,21 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_writers_share_commits_and_all_are_durable_on_return() {
         let (_dir, db, _) = fresh().await;
-        let jobs: Vec<_> = (0..64)
+        // Every fifth job gives up instead: whether it opened the transaction or joined others' work in it,
+        // only its own work goes.
+        let jobs: Vec<_> = (0..80)
             .map(|i| {
                 let db = db.clone();
                 tokio::spawn(async move {
+                    if i % 5 == 0 {
+                        let mut tx = begin_write(&db).await.unwrap();
+                        sqlx::query("INSERT INTO sign_in_failures (account, address, at) VALUES ('gone', 'x', 0)")
+                            .execute(&mut *tx)
+                            .await
+                            .unwrap();
+                        tokio::task::yield_now().await;
+                        return;
+                    }
                     write_failure(&db, &format!("a{i}")).await.unwrap();
                     // Committed means readable by any other connection at once.
                     let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM sign_in_failures WHERE account = $1")
@@ -402,7 +427,8 @@ mod tests {
         for j in jobs {
             j.await.unwrap();
         }
-        assert_eq!(count(&db).await, 64);
+        write_failure(&db, "last").await.unwrap();
+        assert_eq!(count(&db).await, 65);
         let commits = db.writer.as_ref().unwrap().lock().await.generation;
         assert!(commits < 64, "{commits} commits for 64 jobs: nothing was grouped");
     }
