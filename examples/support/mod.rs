@@ -20,6 +20,12 @@ pub async fn start_app(database_url: &str, extra: &[(&str, &str)]) -> String {
         ("LOG_LEVEL".into(), "warn".into()),
     ]);
     vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    // PostgreSQL names no default seal key file: the instances on one database share one.
+    if database_url.starts_with("postgres") {
+        let name = database_url.rsplit('/').next().unwrap_or("db");
+        let file = std::env::temp_dir().join(format!("card-checkout-bench-seal-{name}.key"));
+        vars.entry("SEAL_KEY_FILE".into()).or_insert_with(|| file.display().to_string());
+    }
     let app = Application::with_listener(Settings::from_vars(&vars).unwrap(), listener).await.unwrap();
     tokio::spawn(app.run_until_stopped());
     format!("http://{addr}")

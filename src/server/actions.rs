@@ -13,6 +13,7 @@ use crate::server::{
         self,
         orders::{self, Order, OrderError},
         payments::{self, AttemptAnswer, AttemptKind, AttemptStatus},
+        sealed::Seal,
     },
     providers::{Acquirer, ProviderError, Providers, Txn, TxnOutcome},
 };
@@ -83,6 +84,7 @@ pub fn check(order: &Order, action: Action, amount: Option<Money>) -> Result<Mon
 
 pub struct Actions<'a> {
     pub pool: &'a db::Database,
+    pub seal: &'a Seal,
     pub providers: &'a Providers,
 }
 
@@ -128,7 +130,8 @@ impl Actions<'_> {
         };
         let request = json!({"transaction_id": transaction_id, "action": kind.as_str(), "amount": amount.minor()});
         let attempt_id =
-            payments::insert_attempt(&mut tx, order_id, kind, amount.minor(), key, &request.to_string()).await?;
+            payments::insert_attempt(&mut tx, self.seal, order_id, kind, amount.minor(), key, &request.to_string())
+                .await?;
         orders::append_event(
             &mut tx,
             order_id,
@@ -142,12 +145,12 @@ impl Actions<'_> {
 
         // The call and its record run on their own task: a merchant who goes away (the handler is dropped)
         // does not cancel them, so the provider's answer is recorded all the same.
-        let (pool, providers) = (self.pool.clone(), self.providers.clone());
+        let (pool, seal, providers) = (self.pool.clone(), self.seal.clone(), self.providers.clone());
         let (order_id, key, id) = (order_id.to_owned(), key.to_owned(), attempt_id.clone());
         let call = tokio::spawn(async move {
             let answer = acquirer.act(&transaction_id, action, amount, &key).await;
             crash::point(kind.as_str(), "after_answer");
-            let actions = Actions { pool: &pool, providers: &providers };
+            let actions = Actions { pool: &pool, seal: &seal, providers: &providers };
             actions.record(&order_id, &id, action, amount.minor(), answer, None).await
         });
         // Should the task fail, the attempt stays pending (its page says so) and is resolved like a lost answer.
@@ -255,8 +258,9 @@ impl Actions<'_> {
     }
 
     async fn resolve(&self, attempt: &payments::Attempt) -> Result<(), ActionError> {
+        // A request whose key is gone is as good as cleared: nothing is sent again.
         let request: serde_json::Value =
-            serde_json::from_str(attempt.pending_request.as_deref().unwrap_or("{}")).unwrap_or_default();
+            serde_json::from_str(attempt.request(self.seal).as_deref().unwrap_or("{}")).unwrap_or_default();
         let (Some(txn), Some(action)) =
             (request["transaction_id"].as_str(), Action::parse(request["action"].as_str().unwrap_or_default()))
         else {

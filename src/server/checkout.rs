@@ -25,6 +25,7 @@ use crate::server::{
         self,
         orders::{self, CaptureMode, NewOrder, OrderError},
         payments::{self, AttemptAnswer, AttemptKind, AttemptStatus},
+        sealed::Seal,
     },
     providers::{
         Acquirer, AuthFailure, AuthRequest, Authentication, Authenticator, BankAnswer, BankReturn, BankVisit, CardForm,
@@ -58,6 +59,7 @@ impl From<sqlx::Error> for CheckoutError {
 
 pub struct Checkout<'a> {
     pub pool: &'a db::Database,
+    pub seal: &'a Seal,
     pub providers: &'a Providers,
     pub settings: &'a Settings,
 }
@@ -284,7 +286,7 @@ impl Checkout<'_> {
                 let event = json!({"transaction_id": challenge.transaction_id});
                 let next = step(&challenge, ctx.order_id);
                 let awaiting = Awaiting::Challenge { challenge, encrypted_card: ctx.payment_card.to_owned() };
-                orders::set_awaiting(&mut tx, ctx.order_id, &json!(awaiting).to_string()).await?;
+                orders::set_awaiting(&mut tx, self.seal, ctx.order_id, &json!(awaiting).to_string()).await?;
                 orders::append_event(&mut tx, ctx.order_id, "challenge_started", &event).await?;
                 tx.commit().await?;
                 Ok(next)
@@ -457,7 +459,7 @@ impl Checkout<'_> {
     /// A submit repeated with a checkout key that has its order (a double click, a retried request) gets what
     /// the first one got: the pending challenge or bank page while the order waits for it, otherwise the order.
     async fn replayed(&self, order_id: String) -> Result<NextStep, CheckoutError> {
-        match orders::awaiting(self.pool, &order_id).await?.as_deref().map(Awaiting::parse).transpose()? {
+        match orders::awaiting(self.pool, self.seal, &order_id).await?.as_deref().map(Awaiting::parse).transpose()? {
             Some(Awaiting::Challenge { challenge, .. }) => Ok(step(&challenge, &order_id)),
             Some(Awaiting::Bank { .. }) => Ok(bank_step(&order_id)),
             None => Ok(NextStep::Done { order_id }),
@@ -501,7 +503,7 @@ impl Checkout<'_> {
         let mut tx = db::begin_write(self.pool).await?;
         let order = orders::get_locked(&mut tx, order_id).await.map_err(not_found)?;
         let taken = match order.status {
-            PaymentStatus::Authenticating => orders::take_awaiting(&mut tx, order_id).await?,
+            PaymentStatus::Authenticating => orders::take_awaiting(&mut tx, self.seal, order_id).await?,
             _ => None,
         };
         let Some(taken) = taken else {
@@ -612,6 +614,7 @@ impl Checkout<'_> {
         let key = uuid::Uuid::new_v4().to_string();
         let attempt_id = payments::insert_attempt(
             &mut tx,
+            self.seal,
             ctx.order_id,
             AttemptKind::Authorize,
             order.amount.minor(),
@@ -633,14 +636,15 @@ impl Checkout<'_> {
 
         // The call and its record run on their own task: a shopper who goes away (the handler is dropped)
         // does not cancel them, so the provider's answer is recorded all the same.
-        let (pool, providers, settings) = (self.pool.clone(), self.providers.clone(), self.settings.clone());
+        let (pool, seal, providers, settings) =
+            (self.pool.clone(), self.seal.clone(), self.providers.clone(), self.settings.clone());
         let (order_id, amount, acquirer, stored) =
             (ctx.order_id.to_owned(), order.amount.minor(), ctx.acquirer.clone(), prepared.stored);
         let currency = order.amount.currency();
         let call = tokio::spawn(async move {
             let answer = acquirer.pay(&stored, &key, currency).await;
             crash::point("authorize", "after_answer");
-            let checkout = Checkout { pool: &pool, providers: &providers, settings: &settings };
+            let checkout = Checkout { pool: &pool, seal: &seal, providers: &providers, settings: &settings };
             match answer {
                 Ok(Step::Browser(visit)) => checkout.record_bank_visit(&order_id, &attempt_id, visit).await,
                 Ok(Step::Done(t)) => {
@@ -668,7 +672,7 @@ impl Checkout<'_> {
         }
         let event = json!({"bank": crate::server::csp::origin(&visit.form.action)});
         let awaiting = Awaiting::Bank { visit, attempt_id: attempt_id.to_owned() };
-        orders::set_awaiting(&mut tx, order_id, &json!(awaiting).to_string()).await?;
+        orders::set_awaiting(&mut tx, self.seal, order_id, &json!(awaiting).to_string()).await?;
         orders::set_reason(&mut tx, order_id, reason::AT_BANK).await?;
         orders::append_event(&mut tx, order_id, "bank_redirect", &event).await?;
         tx.commit().await?;
@@ -677,7 +681,7 @@ impl Checkout<'_> {
 
     /// The form that sends the shopper's browser on to the bank, while the order waits for it.
     pub async fn bank_form(&self, order_id: &str) -> Result<Option<RedirectForm>, CheckoutError> {
-        let stored = orders::awaiting(self.pool, order_id).await?;
+        let stored = orders::awaiting(self.pool, self.seal, order_id).await?;
         match stored.as_deref().map(Awaiting::parse).transpose()? {
             Some(Awaiting::Bank { visit, .. }) => Ok(Some(visit.form)),
             Some(Awaiting::Challenge { .. }) | None => {
@@ -705,7 +709,7 @@ impl Checkout<'_> {
         let mut tx = db::begin_write(self.pool).await?;
         let order = orders::get_locked(&mut tx, order_id).await.map_err(not_found)?;
         let taken = match order.status {
-            PaymentStatus::Authorizing => orders::take_awaiting(&mut tx, order_id).await?,
+            PaymentStatus::Authorizing => orders::take_awaiting(&mut tx, self.seal, order_id).await?,
             _ => None,
         };
         let Some(Awaiting::Bank { visit, attempt_id }) = taken.as_deref().map(Awaiting::parse).transpose()? else {
@@ -718,12 +722,13 @@ impl Checkout<'_> {
         let acquirer = self.acquirer_of(&order)?;
         let request =
             acquirer.prepare_return(&visit, &posted.answer).map_err(|e| CheckoutError::Conflict(e.to_string()))?;
-        payments::resend_with(&mut tx, &attempt_id, &request).await?;
+        payments::resend_with(&mut tx, self.seal, &attempt_id, &request).await?;
         orders::append_event(&mut tx, order_id, "bank_returned", &json!({"answer": kind})).await?;
         tx.commit().await?;
 
         // As with the payment itself: a shopper who goes away does not cancel the call or its record.
-        let (pool, providers, settings) = (self.pool.clone(), self.providers.clone(), self.settings.clone());
+        let (pool, seal, providers, settings) =
+            (self.pool.clone(), self.seal.clone(), self.providers.clone(), self.settings.clone());
         let (order_id, pre_auth) = (order_id.to_owned(), order.capture_mode == CaptureMode::PreAuth);
         let (amount, currency) = (order.amount.minor(), order.amount.currency());
         let call = tokio::spawn(async move {
@@ -735,7 +740,7 @@ impl Checkout<'_> {
                 }
                 t
             });
-            let checkout = Checkout { pool: &pool, providers: &providers, settings: &settings };
+            let checkout = Checkout { pool: &pool, seal: &seal, providers: &providers, settings: &settings };
             checkout.record_payment(&order_id, &attempt_id, pre_auth, amount, answer, None).await
         });
         match call.await {
@@ -910,7 +915,7 @@ impl Checkout<'_> {
             return Ok(());
         }
         // Sent to the bank and not back yet: nothing is lost; the sweeper expires it if the shopper never returns.
-        if orders::awaiting(self.pool, order_id).await?.is_some() {
+        if orders::awaiting(self.pool, self.seal, order_id).await?.is_some() {
             return Ok(());
         }
         let acquirer = self.acquirer_of(&order)?;
@@ -926,11 +931,12 @@ impl Checkout<'_> {
             return Ok(()); // another resolver holds it
         }
         let currency = order.amount.currency();
-        let answer = match (&attempt.provider_transaction_id, &attempt.pending_request) {
+        // A request whose key is gone is as good as cleared: nothing is sent again.
+        let answer = match (&attempt.provider_transaction_id, attempt.request(self.seal)) {
             (Some(id), _) => acquirer.read(id, currency).await,
             (None, Some(request)) => {
                 let lost = LostPayment {
-                    stored_request: request,
+                    stored_request: &request,
                     idempotency_key: &attempt.idempotency_key,
                     merchant_reference: &order.merchant_reference,
                     currency,
@@ -1046,7 +1052,7 @@ impl Checkout<'_> {
                 // One at the bank expires only while it still waits (a return may have just taken it): its
                 // payment never went past 3-D Secure, so nothing was charged.
                 if orders::get_locked(&mut tx, &id).await?.status == PaymentStatus::Authorizing {
-                    let taken = orders::take_awaiting(&mut tx, &id).await?;
+                    let taken = orders::take_awaiting(&mut tx, self.seal, &id).await?;
                     let Some(Awaiting::Bank { attempt_id, .. }) = taken.as_deref().map(Awaiting::parse).transpose()?
                     else {
                         return Ok(false);

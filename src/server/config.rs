@@ -147,6 +147,10 @@ pub struct Settings {
     /// beside the SQLite file), so a page or client given the public key keeps working across restarts.
     /// None for an in-memory database: the key then lives as long as the process.
     pub sandbox_key_file: Option<std::path::PathBuf>,
+    /// Where the key that seals the database's transient secrets is kept (`SEAL_KEY_FILE`; by default `seal.key`
+    /// beside the SQLite file; none with PostgreSQL, whose instances must share one: the app refuses to start
+    /// without it). None for an in-memory SQLite database: the key then lives as long as the process.
+    pub seal_key_file: Option<std::path::PathBuf>,
     /// Reverse proxies in front of us: from these peers, the client is read from `X-Forwarded-For`.
     pub trusted_proxies: Vec<std::net::IpAddr>,
 }
@@ -359,7 +363,14 @@ impl Settings {
             }
         };
         let database_url = get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/checkout.db".to_owned());
-        let sandbox_key_file = get("SANDBOX_KEY_FILE").map(Into::into).or_else(|| beside_database(&database_url));
+        let sandbox_key_file =
+            get("SANDBOX_KEY_FILE").map(Into::into).or_else(|| beside_database(&database_url, "sandbox-key.asc"));
+        // PostgreSQL: no default (the app refuses to start without one; other commands need none).
+        let seal_key_file = get("SEAL_KEY_FILE").map(Into::into).or_else(|| {
+            (super::db::Engine::of_url(&database_url) != Some(super::db::Engine::Postgres))
+                .then(|| beside_database(&database_url, "seal.key"))
+                .flatten()
+        });
         Ok(Settings {
             addr,
             public_url,
@@ -398,6 +409,7 @@ impl Settings {
             sandbox_notification_url,
             sandbox_timeout_delay_ms: parse(&get, "SANDBOX_TIMEOUT_DELAY_MS", "20000", "milliseconds")?,
             sandbox_key_file,
+            seal_key_file,
             trusted_proxies: match get("TRUSTED_PROXIES") {
                 None => Vec::new(),
                 Some(list) => list
@@ -422,14 +434,14 @@ impl Settings {
     }
 }
 
-/// `sandbox-key.asc` in the SQLite file's folder; none for an in-memory database.
-fn beside_database(database_url: &str) -> Option<std::path::PathBuf> {
+/// `name` in the SQLite file's folder; none for an in-memory database.
+fn beside_database(database_url: &str, name: &str) -> Option<std::path::PathBuf> {
     use sqlx::sqlite::SqliteConnectOptions;
     if database_url.contains(":memory:") || database_url.contains("mode=memory") {
         return None;
     }
     let options = SqliteConnectOptions::from_str(database_url).ok()?;
-    Some(options.get_filename().parent().unwrap_or(std::path::Path::new("")).join("sandbox-key.asc"))
+    Some(options.get_filename().parent().unwrap_or(std::path::Path::new("")).join(name))
 }
 
 fn invalid(name: &'static str, value: &str, expected: &'static str) -> ConfigError {
@@ -510,6 +522,20 @@ mod tests {
             key_file(&[("DATABASE_URL", "sqlite::memory:"), ("SANDBOX_KEY_FILE", "/etc/k.asc")]),
             Some("/etc/k.asc".into())
         );
+    }
+
+    #[test]
+    fn the_seal_key_is_kept_beside_the_database_and_named_for_postgres() {
+        let key_file = |pairs: &[(&str, &str)]| Settings::from_vars(&vars(pairs)).unwrap().seal_key_file;
+        assert_eq!(key_file(&[]), Some("data/seal.key".into()));
+        assert_eq!(
+            key_file(&[("DATABASE_URL", "sqlite:///var/lib/shop/db.sqlite")]),
+            Some("/var/lib/shop/seal.key".into())
+        );
+        assert_eq!(key_file(&[("DATABASE_URL", "sqlite::memory:")]), None);
+        let postgres = ("DATABASE_URL", "postgres://shop@db:5432/checkout");
+        assert_eq!(key_file(&[postgres]), None, "no default: the instances must share one");
+        assert_eq!(key_file(&[postgres, ("SEAL_KEY_FILE", "/etc/shop/seal.key")]), Some("/etc/shop/seal.key".into()));
     }
 
     #[test]

@@ -27,6 +27,7 @@ mod tests {
         let state = AppState::new(
             LeptosOptions::builder().output_name("card-checkout").build(),
             pool.clone(),
+            db::sealed::Seal::start(None, &pool).await.unwrap(),
             Settings::from_vars(&HashMap::new()).unwrap(),
         );
         assert_eq!(health(State(state.clone())).await.0, StatusCode::OK);

@@ -29,6 +29,8 @@ pub enum StartupError {
     MerchantUser(String),
     #[error(transparent)]
     SandboxKey(#[from] sandbox::cards::KeyFileError),
+    #[error(transparent)]
+    Seal(#[from] db::sealed::SealError),
 }
 
 impl Application {
@@ -41,6 +43,7 @@ impl Application {
     /// Builds the app on a listener bound already (tests bind port 0 first, then derive the settings).
     pub async fn with_listener(settings: Settings, listener: TcpListener) -> Result<Application, StartupError> {
         let pool = db::connect(&settings.database_url).await?;
+        let seal = db::sealed::Seal::start(settings.seal_key_file.as_deref(), &pool).await?;
         if let Some((email, password)) = &settings.merchant.bootstrap_user {
             use secrecy::ExposeSecret;
             merchant::auth::create_user(&pool, email, password.expose_secret())
@@ -52,7 +55,7 @@ impl Application {
         super::crash::arm(&settings);
         let sandbox =
             settings.mounts_sandbox().then(|| sandbox::Sandbox::open(sandbox_config(&settings))).transpose()?;
-        let state = AppState::new(leptos_options, pool, settings);
+        let state = AppState::new(leptos_options, pool, seal, settings);
         let router = router(state.clone(), sandbox);
         tokio::spawn(sweep(state.clone()));
         Ok(Application { listener, router, state })
@@ -100,6 +103,10 @@ async fn sweep(state: AppState) {
         }
         if let Err(e) = state.saved_cards().prune().await {
             tracing::warn!(error = %e, "pruning shopper codes and sessions failed");
+        }
+        // Moves the sealing keys on at midnight, so the day before yesterday's is destroyed.
+        if let Err(e) = state.seal.keep_up(&state.pool).await {
+            tracing::error!(error = %e, "the sealing keys could not be moved on or checked");
         }
         // Last, so what this sweep ended is scrubbed from the files too.
         if let Err(e) = db::retention::scrub(&state.pool).await {

@@ -1,6 +1,10 @@
 //! What every handler and server function can reach.
 
-use super::{config::Settings, db::Database, providers::Providers};
+use super::{
+    config::Settings,
+    db::{Database, sealed::Seal},
+    providers::Providers,
+};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -9,16 +13,19 @@ use std::sync::Arc;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: Database,
+    /// The keys of the columns the database keeps sealed (server/db/sealed.rs).
+    pub seal: Seal,
     pub settings: Arc<Settings>,
     pub providers: Providers,
     pub mailer: super::mail::Mailer,
 }
 
 impl AppState {
-    pub fn new(leptos_options: LeptosOptions, pool: Database, settings: Settings) -> AppState {
+    pub fn new(leptos_options: LeptosOptions, pool: Database, seal: Seal, settings: Settings) -> AppState {
         AppState {
             leptos_options,
             pool,
+            seal,
             providers: Providers::new(&settings),
             mailer: super::mail::Mailer::new(settings.saved_cards.mail_url.clone()),
             settings: Arc::new(settings),
@@ -31,11 +38,16 @@ impl AppState {
     }
 
     pub fn checkout(&self) -> super::checkout::Checkout<'_> {
-        super::checkout::Checkout { pool: &self.pool, providers: &self.providers, settings: &self.settings }
+        super::checkout::Checkout {
+            pool: &self.pool,
+            seal: &self.seal,
+            providers: &self.providers,
+            settings: &self.settings,
+        }
     }
 
     pub fn actions(&self) -> super::actions::Actions<'_> {
-        super::actions::Actions { pool: &self.pool, providers: &self.providers }
+        super::actions::Actions { pool: &self.pool, seal: &self.seal, providers: &self.providers }
     }
 
     pub fn history(&self) -> super::history::History<'_> {

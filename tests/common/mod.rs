@@ -85,6 +85,12 @@ pub async fn table_names(app: &TestApp) -> Vec<String> {
     tables
 }
 
+/// The seal key file of the apps on a PostgreSQL test database (its name is unique).
+pub fn seal_key_file(database_url: &str) -> std::path::PathBuf {
+    let name = database_url.rsplit('/').next().unwrap_or_default();
+    std::env::temp_dir().join("card-checkout-test-seal").join(format!("{name}.key"))
+}
+
 /// A port that was free a moment ago (the OS picks it for port 0).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -116,6 +122,11 @@ impl TestApp {
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
+        // PostgreSQL has no default seal key file: the apps on one database (a restart, a second instance) share
+        // one named after it.
+        if engine() == db::Engine::Postgres {
+            command.env("SEAL_KEY_FILE", seal_key_file(&database_url));
+        }
         for (k, v) in extra {
             command.env(k, v);
         }

@@ -22,6 +22,7 @@ pub mod orders;
 pub mod payments;
 pub mod retention;
 pub mod saved_cards;
+pub mod sealed;
 
 use sqlx::{
     Any, AnyConnection, ConnectOptions, Connection,

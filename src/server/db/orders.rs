@@ -1,7 +1,7 @@
 //! Orders and their append-only event log.
 
 use super::Pool;
-use super::{Tx, now_ms};
+use super::{Tx, now_ms, sealed::Seal};
 use crate::domain::{
     card::{CardBrand, CardSummary},
     customer::BillingDetails,
@@ -244,10 +244,10 @@ pub async fn correct_card(
     Ok(changed == 1)
 }
 
-/// Keeps what the order resumes with while it waits for the shopper (JSON owned by the checkout service).
-pub async fn set_awaiting(tx: &mut Tx, id: &str, awaiting: &str) -> Result<(), OrderError> {
+/// Keeps what the order resumes with while it waits for the shopper (JSON owned by the checkout service), sealed.
+pub async fn set_awaiting(tx: &mut Tx, seal: &Seal, id: &str, awaiting: &str) -> Result<(), OrderError> {
     sqlx::query("UPDATE orders SET awaiting = $1, updated_at = $2 WHERE id = $3")
-        .bind(awaiting)
+        .bind(seal.seal_awaiting(id, awaiting))
         .bind(now_ms())
         .bind(id)
         .execute(&mut **tx)
@@ -255,8 +255,9 @@ pub async fn set_awaiting(tx: &mut Tx, id: &str, awaiting: &str) -> Result<(), O
     Ok(())
 }
 
-/// Takes what the order waits with, leaving nothing: of two resumptions, only the first gets it.
-pub async fn take_awaiting(tx: &mut Tx, id: &str) -> Result<Option<String>, OrderError> {
+/// Takes what the order waits with, leaving nothing: of two resumptions, only the first gets it. One that
+/// cannot be opened (its key is gone) is taken as nothing, as a cleared one.
+pub async fn take_awaiting(tx: &mut Tx, seal: &Seal, id: &str) -> Result<Option<String>, OrderError> {
     let awaiting: Option<String> = sqlx::query_scalar("SELECT awaiting FROM orders WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut **tx)
@@ -265,12 +266,14 @@ pub async fn take_awaiting(tx: &mut Tx, id: &str) -> Result<Option<String>, Orde
     if awaiting.is_some() {
         sqlx::query("UPDATE orders SET awaiting = NULL WHERE id = $1").bind(id).execute(&mut **tx).await?;
     }
-    Ok(awaiting)
+    Ok(awaiting.and_then(|stored| seal.open_awaiting(id, &stored)))
 }
 
-/// What the order waits with, if it waits for the shopper.
-pub async fn awaiting(pool: &Pool, id: &str) -> Result<Option<String>, OrderError> {
-    Ok(sqlx::query_scalar("SELECT awaiting FROM orders WHERE id = $1").bind(id).fetch_optional(pool).await?.flatten())
+/// What the order waits with, if it waits for the shopper (and it can still be opened).
+pub async fn awaiting(pool: &Pool, seal: &Seal, id: &str) -> Result<Option<String>, OrderError> {
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT awaiting FROM orders WHERE id = $1").bind(id).fetch_optional(pool).await?.flatten();
+    Ok(stored.and_then(|stored| seal.open_awaiting(id, &stored)))
 }
 
 pub async fn by_checkout_key(pool: &Pool, key: &str) -> Result<Option<String>, OrderError> {

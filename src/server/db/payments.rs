@@ -1,6 +1,7 @@
 //! Payment attempts, 3-D Secure results and order items: the rows the checkout writes around each call.
 
 use super::Pool;
+use super::sealed::Seal;
 use super::{
     Tx, now_ms,
     orders::{OrderError, Provider},
@@ -54,10 +55,11 @@ impl AttemptStatus {
     }
 }
 
-/// Records the intent before the call: the key the provider will see, and (until answered) the request.
-/// Returns the attempt's id.
+/// Records the intent before the call: the key the provider will see, and (until answered) the request,
+/// sealed. Returns the attempt's id.
 pub async fn insert_attempt(
     tx: &mut Tx,
+    seal: &Seal,
     order_id: &str,
     kind: AttemptKind,
     amount_minor: i64,
@@ -75,7 +77,7 @@ pub async fn insert_attempt(
     .bind(kind.as_str())
     .bind(key)
     .bind(amount_minor)
-    .bind(pending_request)
+    .bind(seal.seal_request(&id, pending_request))
     .bind(now)
     .bind(now)
     .execute(&mut **tx)
@@ -191,11 +193,11 @@ pub async fn unresolved_authorization(
 
 /// Keeps the request that goes on with a payment after the bank's page, before it is sent: until answered, it
 /// is what a resolver looks for (and sends again) should the answer be lost.
-pub async fn resend_with(tx: &mut Tx, attempt_id: &str, request: &str) -> Result<(), OrderError> {
+pub async fn resend_with(tx: &mut Tx, seal: &Seal, attempt_id: &str, request: &str) -> Result<(), OrderError> {
     sqlx::query(
         "UPDATE payment_attempts SET pending_request = $1, updated_at = $2 WHERE id = $3 AND status = 'pending'",
     )
-    .bind(request)
+    .bind(seal.seal_request(attempt_id, request))
     .bind(now_ms())
     .bind(attempt_id)
     .execute(&mut **tx)
@@ -232,8 +234,18 @@ pub struct Attempt {
     pub provider_status: Option<String>,
     pub reason_code: Option<String>,
     pub message: Option<String>,
-    pub pending_request: Option<String>,
+    /// The request as stored: sealed (`request` opens it).
+    #[sqlx(rename = "pending_request")]
+    pub sealed_request: Option<String>,
     pub created_at: i64,
+}
+
+impl Attempt {
+    /// The request kept while the answer is awaited or lost; none once cleared or if it cannot be opened any
+    /// more (its key is gone): nothing to send again.
+    pub fn request(&self, seal: &Seal) -> Option<String> {
+        self.sealed_request.as_deref().and_then(|stored| seal.open_request(&self.id, stored))
+    }
 }
 
 const ATTEMPT_COLUMNS: &str = "id, order_id, kind, idempotency_key, amount_minor, status, provider_transaction_id,

@@ -327,7 +327,7 @@ mod tests {
             provider_status: None,
             reason_code: None,
             message: message.map(str::to_owned),
-            pending_request: None,
+            sealed_request: None,
             created_at: 0,
         }
     }
