@@ -366,11 +366,7 @@ impl Settings {
         let sandbox_key_file =
             get("SANDBOX_KEY_FILE").map(Into::into).or_else(|| beside_database(&database_url, "sandbox-key.asc"));
         // PostgreSQL: no default (the app refuses to start without one; other commands need none).
-        let seal_key_file = get("SEAL_KEY_FILE").map(Into::into).or_else(|| {
-            (super::db::Engine::of_url(&database_url) != Some(super::db::Engine::Postgres))
-                .then(|| beside_database(&database_url, "seal.key"))
-                .flatten()
-        });
+        let seal_key_file = get("SEAL_KEY_FILE").map(Into::into).or_else(|| beside_database(&database_url, "seal.key"));
         Ok(Settings {
             addr,
             public_url,
@@ -437,7 +433,9 @@ impl Settings {
 /// `name` in the SQLite file's folder; none for an in-memory database.
 fn beside_database(database_url: &str, name: &str) -> Option<std::path::PathBuf> {
     use sqlx::sqlite::SqliteConnectOptions;
-    if database_url.contains(":memory:") || database_url.contains("mode=memory") {
+    // SQLite's parser takes a postgres:// URL for a relative file name: only a SQLite file has a folder.
+    let sqlite = super::db::Engine::of_url(database_url) == Some(super::db::Engine::Sqlite);
+    if !sqlite || database_url.contains(":memory:") || database_url.contains("mode=memory") {
         return None;
     }
     let options = SqliteConnectOptions::from_str(database_url).ok()?;
@@ -518,6 +516,7 @@ mod tests {
         );
         assert_eq!(key_file(&[("DATABASE_URL", "sqlite://shop.db")]), Some("sandbox-key.asc".into()));
         assert_eq!(key_file(&[("DATABASE_URL", "sqlite::memory:")]), None);
+        assert_eq!(key_file(&[("DATABASE_URL", "postgres://app@db.internal:5432/shop")]), None, "no folder");
         assert_eq!(
             key_file(&[("DATABASE_URL", "sqlite::memory:"), ("SANDBOX_KEY_FILE", "/etc/k.asc")]),
             Some("/etc/k.asc".into())

@@ -267,7 +267,7 @@ fn rotate_sandbox_key(settings: &Settings) -> Result<(), Box<dyn std::error::Err
     let path = settings
         .sandbox_key_file
         .as_deref()
-        .ok_or("the database is in memory: set SANDBOX_KEY_FILE to say where the sandbox key is kept")?;
+        .ok_or("no SQLite file to keep it beside: set SANDBOX_KEY_FILE to say where the sandbox key is kept")?;
     sandbox::cards::EncryptionKey::rotate(path, &sandbox_config(settings).public_key_alias)?;
     println!("New sandbox card-encryption key in {}; restart the app or sandbox to use it", path.display());
     Ok(())
