@@ -185,11 +185,11 @@ async fn load(
     maker.await.map_err(|e| sqlx::Error::Protocol(format!("making the demo rows failed: {e}")))
 }
 
-/// The trigger that adds each new order to the rollups (migration 0009).
+/// The trigger that adds each new order to the rollups (migrations 0009 and 0014).
 const ROLLUP_TRIGGER: &str = "order_totals_on_insert";
 
 /// What that trigger does, for the orders after a rowid at once (through the view that migration defines).
-const ROLLUPS: [&str; 3] = [
+const ROLLUPS: [&str; 4] = [
     "INSERT INTO order_totals AS t
         SELECT currency, day, status, provider, card_brand, liability, count(*), sum(amount_minor),
             sum(captured_minor), sum(refunded_minor)
@@ -209,6 +209,13 @@ const ROLLUPS: [&str; 3] = [
             sum(captured_minor), sum(refunded_minor)
         FROM order_rollup_keys WHERE order_rowid > $1 GROUP BY 1, 2, 3, 4, 5, 6, 7
      ON CONFLICT (currency, amount, month, status, provider, card_brand, liability) DO UPDATE SET orders = t.orders + excluded.orders,
+        amount_minor = t.amount_minor + excluded.amount_minor, captured_minor = t.captured_minor + excluded.captured_minor,
+        refunded_minor = t.refunded_minor + excluded.refunded_minor",
+    "INSERT INTO order_totals_monthly AS t
+        SELECT currency, month, status, provider, card_brand, liability, count(*), sum(amount_minor),
+            sum(captured_minor), sum(refunded_minor)
+        FROM order_rollup_keys WHERE order_rowid > $1 GROUP BY 1, 2, 3, 4, 5, 6
+     ON CONFLICT (currency, month, status, provider, card_brand, liability) DO UPDATE SET orders = t.orders + excluded.orders,
         amount_minor = t.amount_minor + excluded.amount_minor, captured_minor = t.captured_minor + excluded.captured_minor,
         refunded_minor = t.refunded_minor + excluded.refunded_minor",
 ];
@@ -570,6 +577,7 @@ mod tests {
             ("order_totals", "currency, day, status, provider, card_brand, liability"),
             ("order_totals_by_last4", "card_last4, currency, day, status, provider, card_brand, liability"),
             ("order_totals_by_amount", "currency, amount_minor, month, status, provider, card_brand, liability"),
+            ("order_totals_monthly", "currency, month, status, provider, card_brand, liability"),
         ] {
             let differ = format!(
                 "SELECT count(*) FROM (SELECT {keys}, count(*), sum(amount_minor), sum(captured_minor),

@@ -274,10 +274,11 @@ impl OrderFilter {
 /// orders newest first instead of sorting what the amount index finds.
 const WIDE_AMOUNT_RANGE: i64 = 20_000;
 
-/// Which rollup answers a filter's totals (see migration 0009): each is kept per period of `created_at`.
+/// Which rollups answer a filter's totals (see migrations 0009 and 0014): each is kept per period of
+/// `created_at`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Rollup {
-    /// `order_totals`: per day, every filter but amount and search.
+    /// Every filter but amount and search: `order_totals` per day, `order_totals_monthly` per month.
     Daily,
     /// `order_totals_by_last4`: per day and last four digits.
     ByLast4,
@@ -298,68 +299,107 @@ impl Rollup {
         }
     }
 
-    fn table(self) -> &'static str {
+    /// Its tables, finest period first.
+    fn tables(self) -> &'static [(Period, &'static str)] {
         match self {
-            Rollup::Daily => "order_totals",
-            Rollup::ByLast4 => "order_totals_by_last4",
-            Rollup::ByAmount => "order_totals_by_amount",
-        }
-    }
-
-    /// The period an instant falls in: its key in the rollup, its start and the next one's (Unix ms).
-    fn period(self, ms: i64) -> (i64, i64, i64) {
-        const DAY: i64 = 86_400_000;
-        match self {
-            Rollup::Daily | Rollup::ByLast4 => {
-                let day = ms.div_euclid(DAY);
-                (day, day * DAY, (day + 1) * DAY)
-            }
-            Rollup::ByAmount => crate::server::clock::month_of(ms),
-        }
-    }
-
-    fn period_column(self) -> &'static str {
-        match self {
-            Rollup::Daily | Rollup::ByLast4 => "day",
-            Rollup::ByAmount => "month",
+            Rollup::Daily => &[(Period::Day, "order_totals"), (Period::Month, "order_totals_monthly")],
+            Rollup::ByLast4 => &[(Period::Day, "order_totals_by_last4")],
+            Rollup::ByAmount => &[(Period::Month, "order_totals_by_amount")],
         }
     }
 }
 
-/// Count and sums of the whole filtered set, per currency. Whole periods (days, or months for an amount
-/// range) come from a rollup; the orders themselves are summed only for what it cannot answer: the partial
-/// periods at the ends of a date range, or a search that finds few orders.
+/// A UTC period a rollup is kept per.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Period {
+    /// Keyed by the Unix day (`day`).
+    Day,
+    /// Keyed by YYYYMM (`month`).
+    Month,
+}
+
+impl Period {
+    /// The period an instant falls in: its key in a rollup, its start and the next one's (Unix ms).
+    fn of(self, ms: i64) -> (i64, i64, i64) {
+        const DAY: i64 = 86_400_000;
+        match self {
+            Period::Day => {
+                let day = ms.div_euclid(DAY);
+                (day, day * DAY, (day + 1) * DAY)
+            }
+            Period::Month => crate::server::clock::month_of(ms),
+        }
+    }
+
+    /// The first period start at or after an instant.
+    fn ceil(self, ms: i64) -> i64 {
+        let (_, start, next) = self.of(ms);
+        if start == ms { ms } else { next }
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            Period::Day => "day",
+            Period::Month => "month",
+        }
+    }
+}
+
+/// A piece of a date range `[from, until)` (Unix ms, `None` an open end): whole periods of a rollup table
+/// (`Some(i)`, the index in `Rollup::tables`), or the orders themselves (`None`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Piece {
+    table: Option<usize>,
+    from: Option<i64>,
+    until: Option<i64>,
+}
+
+/// Splits a date range into the fewest rollup rows to read: the whole periods of the coarsest table in the
+/// middle, then finer ones towards each end, and the orders for what is left (partial days, say), so an
+/// all-time range reads a few hundred monthly rows rather than every day. The pieces cover the range
+/// exactly, each instant once, in order.
+fn split(from: Option<i64>, until: Option<i64>, periods: &[Period]) -> Vec<Piece> {
+    if from.zip(until).is_some_and(|(from, until)| from >= until) {
+        return Vec::new();
+    }
+    let Some((&period, finer)) = periods.split_last() else {
+        return vec![Piece { table: None, from, until }];
+    };
+    let start = from.map(|ms| period.ceil(ms));
+    let end = until.map(|ms| period.of(ms).1);
+    if start.zip(end).is_some_and(|(start, end)| start >= end) {
+        return split(from, until, finer); // no whole period of this one
+    }
+    let mut pieces = if from == start { Vec::new() } else { split(from, start, finer) };
+    pieces.push(Piece { table: Some(finer.len()), from: start, until: end });
+    if until != end {
+        pieces.extend(split(end, until, finer));
+    }
+    pieces
+}
+
+/// Count and sums of the whole filtered set, per currency. Whole periods come from the rollups (see
+/// `split`); the orders themselves are summed only for what they cannot answer: the partial periods at the
+/// ends of a date range, or a search that finds few orders.
 pub async fn totals(pool: &Pool, f: &OrderFilter) -> Result<Vec<Totals>, sqlx::Error> {
     let mut parts = Vec::new();
     match Rollup::of(f) {
         None => parts.extend(summed(pool, f).await?),
         Some(rollup) => {
-            let mut from = f.from_ms;
-            // The partial period at the start, if the range does not start on one.
-            if let Some(start) = from {
-                let (_, period_start, next) = rollup.period(start);
-                if period_start != start {
-                    let end = f.until_ms.map_or(next, |u| u.min(next));
-                    parts.extend(
-                        summed(pool, &OrderFilter { from_ms: Some(start), until_ms: Some(end), ..f.clone() }).await?,
-                    );
-                    from = Some(next);
-                }
-            }
-            if from.zip(f.until_ms).is_none_or(|(from, until)| from < until) {
-                let first = from.map_or(i64::MIN, |ms| rollup.period(ms).0);
-                // Whole periods up to the one `until` falls in; that one from the orders, unless it starts there.
-                let (last, tail) = match f.until_ms.map(|until| (until, rollup.period(until))) {
-                    None => (i64::MAX, None),
-                    Some((until, (key, start, _))) if start == until => (key, None),
-                    Some((until, (key, start, _))) => (key, Some((from.map_or(start, |f| f.max(start)), until))),
-                };
-                parts.extend(rolled_up(pool, f, rollup, first, last).await?);
-                if let Some((from, until)) = tail {
-                    parts.extend(
-                        summed(pool, &OrderFilter { from_ms: Some(from), until_ms: Some(until), ..f.clone() }).await?,
-                    );
-                }
+            let tables = rollup.tables();
+            let periods: Vec<Period> = tables.iter().map(|(period, _)| *period).collect();
+            for piece in split(f.from_ms, f.until_ms, &periods) {
+                parts.extend(match piece.table {
+                    None => {
+                        summed(pool, &OrderFilter { from_ms: piece.from, until_ms: piece.until, ..f.clone() }).await?
+                    }
+                    Some(i) => {
+                        let (period, table) = tables[i];
+                        let first = piece.from.map_or(i64::MIN, |ms| period.of(ms).0);
+                        let last = piece.until.map_or(i64::MAX, |ms| period.of(ms).0);
+                        rolled_up(pool, f, table, period, first, last).await?
+                    }
+                });
             }
         }
     }
@@ -418,18 +458,18 @@ async fn summed(pool: &Pool, f: &OrderFilter) -> Result<Vec<Totals>, sqlx::Error
     totals_from(q.query().fetch_all(pool).await?)
 }
 
-/// Sums a rollup over the periods `first` up to, not including, `last` (MIN/MAX for open ends).
+/// Sums a rollup table over the periods `first` up to, not including, `last` (MIN/MAX for open ends).
 async fn rolled_up(
     pool: &Pool,
     f: &OrderFilter,
-    rollup: Rollup,
+    table: &str,
+    period: Period,
     first: i64,
     last: i64,
 ) -> Result<Vec<Totals>, sqlx::Error> {
-    let period = rollup.period_column();
+    let period = period.column();
     let mut q = Sql::new(format!(
-        "SELECT currency, CAST(sum(orders) AS BIGINT) AS orders, {SUMS} FROM {} WHERE {period} >= ",
-        rollup.table()
+        "SELECT currency, CAST(sum(orders) AS BIGINT) AS orders, {SUMS} FROM {table} WHERE {period} >= "
     ));
     q.push_bind(first).push(format!(" AND {period} < ")).push_bind(last);
     if let Some(s) = f.status {
@@ -468,11 +508,145 @@ mod tests {
     use crate::domain::money::Currency;
     use crate::server::{clock, db};
 
+    /// A database of demo orders: a SQLite file, or with `TEST_DATABASE=postgres://…` (as the integration
+    /// tests take it) a PostgreSQL database of its own on that server.
     async fn demo_db(orders: usize) -> (tempfile::TempDir, db::Database) {
         let dir = tempfile::tempdir().unwrap();
-        let db = db::connect(&format!("sqlite://{}/t.db", dir.path().display())).await.unwrap();
+        let url = match std::env::var("TEST_DATABASE") {
+            Ok(server) if !server.is_empty() => {
+                use sqlx::Connection;
+                sqlx::any::install_default_drivers();
+                let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = sqlx::AnyConnection::connect(&server).await.unwrap();
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+                let _ = conn.close().await;
+                format!("{}/{name}", server.rsplit_once('/').unwrap().0)
+            }
+            _ => format!("sqlite://{}/t.db", dir.path().display()),
+        };
+        let db = db::connect(&url).await.unwrap();
         db::demo::insert_orders(&db, orders, 200, Currency::EUR, 3).await.unwrap();
         (dir, db)
+    }
+
+    fn at(date: &str, hours: i64) -> Option<i64> {
+        Some(clock::parse_date(date).unwrap() + hours * 3_600_000)
+    }
+
+    fn piece(table: Option<usize>, from: Option<i64>, until: Option<i64>) -> Piece {
+        Piece { table, from, until }
+    }
+
+    /// A range is split into partial days (the orders), whole days (table 0) and whole months (table 1).
+    #[test]
+    fn a_range_splits_into_months_days_and_the_partial_days_at_its_ends() {
+        let (orders, days, months) = (None, Some(0), Some(1));
+        let both = [Period::Day, Period::Month];
+        let cases = [
+            // All time, and open at one end.
+            ((None, None), vec![piece(months, None, None)]),
+            (
+                (None, at("2026-03-15", 10)),
+                vec![
+                    piece(months, None, at("2026-03-01", 0)),
+                    piece(days, at("2026-03-01", 0), at("2026-03-15", 0)),
+                    piece(orders, at("2026-03-15", 0), at("2026-03-15", 10)),
+                ],
+            ),
+            (
+                (at("2026-03-15", 10), None),
+                vec![
+                    piece(orders, at("2026-03-15", 10), at("2026-03-16", 0)),
+                    piece(days, at("2026-03-16", 0), at("2026-04-01", 0)),
+                    piece(months, at("2026-04-01", 0), None),
+                ],
+            ),
+            // Inside one month, inside one day.
+            (
+                (at("2026-03-10", 5), at("2026-03-20", 7)),
+                vec![
+                    piece(orders, at("2026-03-10", 5), at("2026-03-11", 0)),
+                    piece(days, at("2026-03-11", 0), at("2026-03-20", 0)),
+                    piece(orders, at("2026-03-20", 0), at("2026-03-20", 7)),
+                ],
+            ),
+            ((at("2026-03-10", 5), at("2026-03-10", 7)), vec![piece(orders, at("2026-03-10", 5), at("2026-03-10", 7))]),
+            // Starting and ending on month boundaries, or on one only.
+            ((at("2026-02-01", 0), at("2026-04-01", 0)), vec![piece(months, at("2026-02-01", 0), at("2026-04-01", 0))]),
+            (
+                (at("2026-02-01", 0), at("2026-04-03", 0)),
+                vec![
+                    piece(months, at("2026-02-01", 0), at("2026-04-01", 0)),
+                    piece(days, at("2026-04-01", 0), at("2026-04-03", 0)),
+                ],
+            ),
+            (
+                (at("2026-01-31", 23), at("2026-03-01", 0)),
+                vec![
+                    piece(orders, at("2026-01-31", 23), at("2026-02-01", 0)),
+                    piece(months, at("2026-02-01", 0), at("2026-03-01", 0)),
+                ],
+            ),
+            // Across a year, with and without a whole month.
+            (
+                (at("2025-12-30", 12), at("2026-01-02", 0)),
+                vec![
+                    piece(orders, at("2025-12-30", 12), at("2025-12-31", 0)),
+                    piece(days, at("2025-12-31", 0), at("2026-01-02", 0)),
+                ],
+            ),
+            (
+                (at("2025-11-20", 0), at("2026-02-10", 1)),
+                vec![
+                    piece(days, at("2025-11-20", 0), at("2025-12-01", 0)),
+                    piece(months, at("2025-12-01", 0), at("2026-02-01", 0)),
+                    piece(days, at("2026-02-01", 0), at("2026-02-10", 0)),
+                    piece(orders, at("2026-02-10", 0), at("2026-02-10", 1)),
+                ],
+            ),
+            // Nothing in an empty or reversed range.
+            ((at("2026-03-10", 5), at("2026-03-10", 5)), vec![]),
+            ((at("2026-04-10", 5), at("2026-03-10", 5)), vec![]),
+        ];
+        for ((from, until), want) in cases {
+            assert_eq!(split(from, until, &both), want, "{from:?}..{until:?}");
+        }
+        // One table: the orders for what is left of its periods.
+        assert_eq!(
+            split(at("2026-03-10", 5), at("2026-05-02", 0), &[Period::Month]),
+            vec![
+                piece(orders, at("2026-03-10", 5), at("2026-04-01", 0)),
+                piece(Some(0), at("2026-04-01", 0), at("2026-05-01", 0)),
+                piece(orders, at("2026-05-01", 0), at("2026-05-02", 0)),
+            ]
+        );
+    }
+
+    /// Each rollup table holds, per group, the count and sums of the orders in it (a group emptied by
+    /// updates may stay, at zero).
+    async fn assert_rollups_match_the_orders(db: &db::Database) {
+        for (table, keys) in [
+            ("order_totals", "currency, day, status, provider, card_brand, liability"),
+            ("order_totals_by_last4", "card_last4, currency, day, status, provider, card_brand, liability"),
+            ("order_totals_by_amount", "currency, amount_minor, month, status, provider, card_brand, liability"),
+            ("order_totals_monthly", "currency, month, status, provider, card_brand, liability"),
+        ] {
+            let grouped = format!(
+                "SELECT {keys}, count(*), sum(amount_minor), sum(captured_minor), sum(refunded_minor)
+                 FROM order_rollup_keys GROUP BY {keys}"
+            );
+            let kept = format!(
+                "SELECT * FROM {table}
+                 WHERE orders <> 0 OR amount_minor <> 0 OR captured_minor <> 0 OR refunded_minor <> 0"
+            );
+            for differ in [format!("{grouped} EXCEPT {kept}"), format!("{kept} EXCEPT {grouped}")] {
+                let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM ({differ}) AS d"))
+                    .fetch_one(&**db)
+                    .await
+                    .unwrap();
+                assert_eq!(n, 0, "{table}: {differ}");
+            }
+        }
     }
 
     /// The rollups (kept by triggers through inserts and updates) and a plain sum agree on every filter.
@@ -485,11 +659,12 @@ mod tests {
             "UPDATE orders SET liability_shifted = NULL, card_brand = NULL, card_bin6 = NULL, card_last4 = NULL, card_expiry_month = NULL, card_expiry_year = NULL WHERE rowid % 7 = 0",
             // A card replaced (another last four) and an order moved to another day and month.
             "UPDATE orders SET card_brand = 'MASTERCARD', card_bin6 = '520000', card_last4 = '1005' WHERE rowid % 11 = 0",
-            "UPDATE orders SET created_at = created_at - 40 * 86400000 WHERE rowid % 13 = 0",
+            "UPDATE orders SET created_at = created_at - 40 * CAST(86400000 AS BIGINT) WHERE rowid % 13 = 0",
         ] {
             sqlx::query(update).execute(&mut *tx).await.unwrap();
         }
         tx.commit().await.unwrap();
+        assert_rollups_match_the_orders(&db).await;
 
         let now = db::now_ms();
         let day = |days_ago: i64| clock::parse_date(&clock::format_date(now - days_ago * 86_400_000));
@@ -551,6 +726,40 @@ mod tests {
                 });
             }
         }
+        // Random ranges (on day and month boundaries or not, open or not) with random other filters.
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(14);
+        let mut instant = |rng: &mut rand::rngs::StdRng| {
+            let ms = now - rng.gen_range(0..400 * 86_400_000i64);
+            match rng.gen_range(0..5) {
+                0 => None,
+                1 => Some(clock::month_of(ms).1),
+                2 => Some(ms.div_euclid(86_400_000) * 86_400_000),
+                _ => Some(ms),
+            }
+        };
+        let mut crossing = 0;
+        for _ in 0..300 {
+            let (a, b) = (instant(&mut rng), instant(&mut rng));
+            let (from, until) = match a.zip(b) {
+                Some((a, b)) if a > b => (Some(b), Some(a)),
+                _ => (a, b),
+            };
+            let month = |ms: Option<i64>| ms.map(|ms| clock::month_of(ms).0);
+            crossing += usize::from(from.zip(until).is_some_and(|_| month(from) != month(until)));
+            filters.push(OrderFilter {
+                from_ms: from,
+                until_ms: until,
+                status: rng.gen_bool(0.3).then(|| PaymentStatus::ALL[rng.gen_range(0..PaymentStatus::ALL.len())]),
+                liability_shifted: [None, Some(true), Some(false)][rng.gen_range(0..3)],
+                brand: rng.gen_bool(0.2).then(|| CardBrand::ALL[rng.gen_range(0..CardBrand::ALL.len())]),
+                provider: [None, Some(Provider::Verifone), Some(Provider::Bambora)][rng.gen_range(0..3)],
+                currency: [None, Some(Currency::EUR), Some(Currency::USD)][rng.gen_range(0..3)],
+                ..Default::default()
+            });
+        }
+        assert!(crossing > 100, "{crossing} ranges cross a month boundary");
+
         let mut rolled = 0;
         for f in filters {
             let mut direct = summed(&db, &f).await.unwrap();
