@@ -729,7 +729,7 @@ mod tests {
         // Random ranges (on day and month boundaries or not, open or not) with random other filters.
         use rand::{Rng, SeedableRng};
         let mut rng = rand::rngs::StdRng::seed_from_u64(14);
-        let mut instant = |rng: &mut rand::rngs::StdRng| {
+        let instant = |rng: &mut rand::rngs::StdRng| {
             let ms = now - rng.gen_range(0..400 * 86_400_000i64);
             match rng.gen_range(0..5) {
                 0 => None,
