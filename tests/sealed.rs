@@ -6,11 +6,11 @@
 
 mod common;
 
+use base64::Engine;
 use common::{
     TestApp,
     checkout::{Placed, Shopper, order_id},
 };
-use base64::Engine;
 use serde_json::{Value, json};
 
 /// A checkout the issuer challenges whose payment answer is lost: (order id, the encrypted card, the stored

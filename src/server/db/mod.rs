@@ -156,8 +156,15 @@ async fn connect_sqlite(database_url: &str) -> Result<Database, sqlx::Error> {
         })
         .connect(database_url)
         .await?;
-    let writer =
-        Writer { conn, open: false, generation: 0, failed: Vec::new(), abandoned: false, savepoint: false, released: 0 };
+    let writer = Writer {
+        conn,
+        open: false,
+        generation: 0,
+        failed: Vec::new(),
+        abandoned: false,
+        savepoint: false,
+        released: 0,
+    };
     Ok(Database {
         read,
         engine: Engine::Sqlite,
