@@ -25,6 +25,15 @@ window.checkoutBridge = (function () {
     return scripts[url];
   }
 
+  /** Resolves to `value` once <body> exists: the set-up starts while <head> is parsed, and an SDK may add its
+   *  frames to the body. */
+  function withBody(value) {
+    if (document.body) return Promise.resolve(value);
+    return new Promise(function (resolve) {
+      document.addEventListener('DOMContentLoaded', function () { resolve(value); });
+    });
+  }
+
   /** Custom Checkout's brand names: as the page shows them, and as our server codes them. */
   var BRANDS = { visa: 'Visa', mastercard: 'Mastercard', amex: 'American Express', discover: 'Discover', jcb: 'JCB' };
   var CODES = { visa: 'VISA', mastercard: 'MASTERCARD', amex: 'AMEX', discover: 'DISCOVER', jcb: 'JCB' };
@@ -33,7 +42,7 @@ window.checkoutBridge = (function () {
     /** Loads Songbird and runs Cardinal.setup with the JWT, once per JWT (the page starts it before the form
      *  hydrates, the form then awaits the same set-up); resolves to the device session id. */
     setup: function (songbirdUrl, jwt) {
-      setups[jwt] = setups[jwt] || loaded(songbirdUrl, 'Cardinal').then(function (Cardinal) {
+      setups[jwt] = setups[jwt] || loaded(songbirdUrl, 'Cardinal').then(withBody).then(function (Cardinal) {
         return new Promise(function (resolve, reject) {
           var ready = false;
           Cardinal.configure({
@@ -50,7 +59,7 @@ window.checkoutBridge = (function () {
               var c = challenge;
               challenge = null;
               document.getElementById('challenge-host').innerHTML = '';
-              c.resolve(JSON.stringify({ data: data, jwt: jwt || '' }));
+              c.resolve(jwt || '');
             } else if (!ready) {
               reject(new Error(data.ErrorDescription || 'the 3-D Secure service could not start'));
             }
@@ -93,15 +102,15 @@ window.checkoutBridge = (function () {
       });
     },
 
-    /** Tokenizes what the shopper typed into the acquirer's fields; resolves to JSON {token, last4, expiry_month,
-     *  expiry_year, brand}, or fails with the fields' own message. */
+    /** Tokenizes what the shopper typed into the acquirer's fields; resolves to {token, last4, expiry_month,
+     *  expiry_year, brand} (strings), or fails with the fields' own message. */
     tokenize: function () {
       if (!fields) return Promise.reject(new Error('the card fields are not ready'));
       return new Promise(function (resolve, reject) {
         fields.checkout.createToken(function (r) {
           if (r.error || !r.token) return reject(new Error((r.error && r.error.message) || 'the card was not accepted'));
-          resolve(JSON.stringify({ token: r.token, last4: r.last4, expiry_month: r.expiryMonth,
-                                   expiry_year: r.expiryYear, brand: CODES[fields.brand] || '' }));
+          resolve({ token: r.token, last4: r.last4, expiry_month: r.expiryMonth, expiry_year: r.expiryYear,
+                    brand: CODES[fields.brand] || '' });
         });
       });
     },
@@ -115,15 +124,6 @@ window.checkoutBridge = (function () {
           if (!r.token) throw new Error(r.message || 'the card was not accepted');
           return r.token;
         });
-    },
-
-    /** What 3-D Secure 2 asks of the browser (EMV's browser fields); the server adds the Accept header. */
-    browserInfo: function () {
-      return JSON.stringify({
-        accept_header: '', user_agent: navigator.userAgent, java_enabled: false, javascript_enabled: true,
-        language: navigator.language || 'en', color_depth: screen.colorDepth,
-        screen_height: screen.height, screen_width: screen.width, time_zone: new Date().getTimezoneOffset(),
-      });
     },
 
     /** Opens our page that posts the browser on to the bank in #challenge-host; resolves to the result page's
@@ -146,7 +146,8 @@ window.checkoutBridge = (function () {
       });
     },
 
-    /** Cardinal.continue into #challenge-host; resolves to JSON {data, jwt} of payments.validated. */
+    /** Cardinal.continue into #challenge-host; resolves to the JWT of payments.validated (empty if it had
+     *  none), which the server has the 3DS service validate. */
     challenge: function (acsUrl, payload, transactionId) {
       return new Promise(function (resolve, reject) {
         challenge = { resolve: resolve, reject: reject };
@@ -156,9 +157,14 @@ window.checkoutBridge = (function () {
   };
 })();
 
-// The SDK's set-up does not wait for the form to hydrate: it starts as soon as the page is parsed (the form
-// awaits the same promise, and shows its failure).
-document.addEventListener('DOMContentLoaded', function () {
-  var sdk = document.querySelector('[data-sdk-jwt]');
-  if (sdk) window.checkoutBridge.setup(sdk.dataset.sdkUrl, sdk.dataset.sdkJwt).catch(function () {});
-});
+// The SDK's set-up does not wait for the page or the form: the page puts it in <head> before this script, which
+// starts it right away, while the rest of the page is parsed and the wasm loads (the form awaits the same
+// promise, and shows its failure).
+(function () {
+  var meta = function (name) {
+    var m = document.querySelector('meta[name="' + name + '"]');
+    return m && m.content;
+  };
+  var url = meta('checkout-sdk-url'), jwt = meta('checkout-sdk-jwt');
+  if (url && jwt) window.checkoutBridge.setup(url, jwt).catch(function () {});
+})();

@@ -47,4 +47,11 @@ test('a shopper saves a card, comes back and pays with it, and the merchant char
   await expect(office.timeline()).toContainText('Merchant-initiated charge');
   const charged = page.url().split('/').pop()!;
   expect(storedOrder(charged)).toMatchObject({ status: 'captured', amount_minor: 500, authenticator: null });
+
+  // The shopper's session still holds: the card is removed from the checkout (a plain form), and gone.
+  await checkout.open({ cap: 1 });
+  await saved.remove(/^Visa ending 1000/);
+  await expect(page.getByRole('status').filter({ hasText: 'Card removed.' })).toBeVisible();
+  await expect(saved.card(/^Visa ending 1000/)).toHaveCount(0);
+  await expect(page.getByLabel('Card number')).toBeVisible();
 });

@@ -1,7 +1,7 @@
-//! The shopper's saved cards: ask for a code, confirm the email with it (a session cookie), list and delete.
+//! The shopper's saved cards as the checkout page reads them: the confirmed email's cards (a session cookie).
 //! Paying with a saved card goes through `checkout/place`, with the same session.
 
-use crate::domain::{customer::FieldError, saved_card::SavedCardView};
+use crate::domain::{customer::FieldError, saved_card::SavedShopper};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -70,44 +70,12 @@ async fn confirmed_email(state: &crate::server::state::AppState) -> Result<Strin
     state.saved_cards().email_of(session_token(state).as_deref()).await.map_err(map_error)
 }
 
-/// Sends a code to `email`. The answer is the same whether or not the email has saved cards.
-#[server(endpoint = "saved_cards/send_code", input = Json)]
-pub async fn send_code(email: String) -> Result<(), SavedCardsFnError> {
-    let state = crate::server::state::AppState::current();
-    let address = super::checkout::client_address(&state);
-    state.saved_cards().send_code(&email, &address).await.map_err(map_error)
-}
-
-/// Confirms the email with its code: sets the session cookie and lists the email's saved cards.
-#[server(endpoint = "saved_cards/confirm", input = Json)]
-pub async fn confirm(email: String, code: String) -> Result<Vec<SavedCardView>, SavedCardsFnError> {
-    use axum::http::{HeaderValue, header::SET_COOKIE};
-    let state = crate::server::state::AppState::current();
-    let service = state.saved_cards();
-    let session = service.confirm(&email, &code).await.map_err(map_error)?;
-    let cookie = crate::server::saved_cards::cookie(&state.settings, &session.token, session.max_age_secs);
-    if let (Some(options), Ok(value)) = (use_context::<leptos_axum::ResponseOptions>(), HeaderValue::from_str(&cookie))
-    {
-        options.append_header(SET_COOKIE, value);
-    }
-    let email = crate::domain::saved_card::email_key(&email);
-    service.list(&email).await.map_err(map_error)
-}
-
-/// The confirmed email's saved cards.
+/// The confirmed shopper, from the request's session cookie: the email and its saved cards. Asking for a
+/// code, confirming it and removing a card are plain forms (`server::saved_card_forms`).
 #[server(endpoint = "saved_cards/list", input = Json)]
-pub async fn list_cards() -> Result<Vec<SavedCardView>, SavedCardsFnError> {
+pub async fn list_cards() -> Result<SavedShopper, SavedCardsFnError> {
     let state = crate::server::state::AppState::current();
     let email = confirmed_email(&state).await?;
-    state.saved_cards().list(&email).await.map_err(map_error)
-}
-
-/// Deletes one of the confirmed email's saved cards; lists those left.
-#[server(endpoint = "saved_cards/delete", input = Json)]
-pub async fn delete_card(card_id: String) -> Result<Vec<SavedCardView>, SavedCardsFnError> {
-    let state = crate::server::state::AppState::current();
-    let email = confirmed_email(&state).await?;
-    let service = state.saved_cards();
-    service.delete(&email, &card_id).await.map_err(map_error)?;
-    service.list(&email).await.map_err(map_error)
+    let cards = state.saved_cards().list(&email).await.map_err(map_error)?;
+    Ok(SavedShopper { email, cards })
 }

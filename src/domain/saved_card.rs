@@ -26,6 +26,94 @@ impl SavedCardView {
     }
 }
 
+/// A shopper whose email a code confirmed (the session cookie says so), and that email's saved cards.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedShopper {
+    pub email: String,
+    pub cards: Vec<SavedCardView>,
+}
+
+/// What the checkout says after one of its saved-card forms was posted. The forms redirect back to the page
+/// with one of these words in its address: a fixed set, so the address never carries a sentence to show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SavedCardsNotice {
+    CodeSent,
+    BadEmail,
+    TooMany,
+    WrongCode,
+    Confirmed,
+    NoCards,
+    Removed,
+    NotConfirmed,
+    NotFound,
+    Off,
+    Failed,
+}
+
+impl SavedCardsNotice {
+    const ALL: [SavedCardsNotice; 11] = [
+        SavedCardsNotice::CodeSent,
+        SavedCardsNotice::BadEmail,
+        SavedCardsNotice::TooMany,
+        SavedCardsNotice::WrongCode,
+        SavedCardsNotice::Confirmed,
+        SavedCardsNotice::NoCards,
+        SavedCardsNotice::Removed,
+        SavedCardsNotice::NotConfirmed,
+        SavedCardsNotice::NotFound,
+        SavedCardsNotice::Off,
+        SavedCardsNotice::Failed,
+    ];
+
+    /// The word in the page's address (`?saved=code_sent`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SavedCardsNotice::CodeSent => "code_sent",
+            SavedCardsNotice::BadEmail => "bad_email",
+            SavedCardsNotice::TooMany => "too_many",
+            SavedCardsNotice::WrongCode => "wrong_code",
+            SavedCardsNotice::Confirmed => "confirmed",
+            SavedCardsNotice::NoCards => "no_cards",
+            SavedCardsNotice::Removed => "removed",
+            SavedCardsNotice::NotConfirmed => "not_confirmed",
+            SavedCardsNotice::NotFound => "not_found",
+            SavedCardsNotice::Off => "off",
+            SavedCardsNotice::Failed => "failed",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<SavedCardsNotice> {
+        SavedCardsNotice::ALL.into_iter().find(|n| n.as_str() == word)
+    }
+
+    /// Whether it reports a refusal (shown as an alert) rather than a step done.
+    pub fn is_problem(self) -> bool {
+        !matches!(
+            self,
+            SavedCardsNotice::CodeSent
+                | SavedCardsNotice::Confirmed
+                | SavedCardsNotice::NoCards
+                | SavedCardsNotice::Removed
+        )
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            SavedCardsNotice::CodeSent => "If this email has saved cards, a code is on its way to it.",
+            SavedCardsNotice::BadEmail => "Enter an email address such as name@example.com.",
+            SavedCardsNotice::TooMany => "Too many codes have been asked for; please wait a while, then try again.",
+            SavedCardsNotice::WrongCode => "That code is not right or has expired; ask for a new one.",
+            SavedCardsNotice::Confirmed => "Email confirmed.",
+            SavedCardsNotice::NoCards => "This email has no saved cards.",
+            SavedCardsNotice::Removed => "Card removed.",
+            SavedCardsNotice::NotConfirmed => "Confirm your email first.",
+            SavedCardsNotice::NotFound => "There is no such saved card.",
+            SavedCardsNotice::Off => "Saved cards are not offered here.",
+            SavedCardsNotice::Failed => "Something went wrong on our side; please try again.",
+        }
+    }
+}
+
 /// A checkout paid with a saved card: which one (the shopper's confirmed session must own it), and the CVV
 /// the shopper typed again, encrypted in the browser to the acquirer's key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,5 +164,13 @@ mod tests {
         assert_eq!(email_key("  Ada@Example.COM "), "ada@example.com");
         assert_eq!(token_last_four("tok_0123456789abcdef"), "cdef");
         assert_eq!(token_last_four("ab"), "ab");
+    }
+
+    #[test]
+    fn notices_round_trip_through_the_address() {
+        for n in SavedCardsNotice::ALL {
+            assert_eq!(SavedCardsNotice::parse(n.as_str()), Some(n));
+        }
+        assert_eq!(SavedCardsNotice::parse("<script>"), None);
     }
 }

@@ -18,6 +18,7 @@ pub mod notifications;
 pub mod providers;
 pub mod routes;
 pub mod sandbox;
+pub mod saved_card_forms;
 pub mod saved_cards;
 pub mod startup;
 pub mod state;

@@ -1,6 +1,8 @@
 //! Builds the router and serves it.
 
-use super::{bank, config::Settings, db, merchant, notifications, routes, sandbox, state::AppState, telemetry};
+use super::{
+    bank, config::Settings, db, merchant, notifications, routes, sandbox, saved_card_forms, state::AppState, telemetry,
+};
 use crate::app::{App, shell};
 use crate::domain::status::PaymentStatus;
 use axum::{Router, http::HeaderValue, routing::get};
@@ -151,7 +153,8 @@ pub fn router(state: AppState, sandbox: Option<sandbox::SandboxState>) -> Router
             "/checkout/{order}/3ds-return",
             axum::routing::post(bank::back).layer(axum::extract::DefaultBodyLimit::max(256 * 1024)),
         )
-        .merge(merchant::router());
+        .merge(merchant::router())
+        .merge(saved_card_forms::router());
     if let Some(sandbox) = sandbox {
         router = router.nest_service("/sandbox", sandbox::router(sandbox));
     }
@@ -173,7 +176,7 @@ pub fn router(state: AppState, sandbox: Option<sandbox::SandboxState>) -> Router
         .with_state(state)
 }
 
-/// CSRF defence for server functions and back-office forms: a browser's cross-site POST (its Origin or
+/// CSRF defence for server functions, back-office and saved-card forms: a browser's cross-site POST (its Origin or
 /// Sec-Fetch-Site says so) is refused before it reaches one. The Origin is compared with `PUBLIC_URL`'s, not
 /// with the Host header, which a reverse proxy may rewrite. State-changing server functions also take JSON
 /// only, which a cross-site form cannot send, and the merchant's session cookie is SameSite=Lax.
@@ -193,7 +196,8 @@ async fn same_origin_api(
         .is_some_and(|o| o.to_str().ok().and_then(origin_of).is_none_or(|o| Some(o) != ours));
     let cross_site = headers.get("sec-fetch-site").is_some_and(|v| v == "cross-site");
     let path = request.uri().path();
-    let guarded = path.starts_with("/api/") || path.starts_with("/merchant/");
+    let guarded =
+        path.starts_with("/api/") || path.starts_with("/merchant/") || path.starts_with("/checkout/saved-cards/");
     if request.method() == Method::POST && guarded && (cross_site || foreign_origin) {
         return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
     }

@@ -54,8 +54,42 @@ impl<'a> Returning<'a> {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
-    pub async fn send_code(&self) -> (u16, Value) {
-        self.call("saved_cards/send_code", json!({"email": self.email})).await
+    /// Posts one of the checkout's saved-card forms as the page's browser does (same origin, urlencoded, the
+    /// session cookie if any) and follows nothing: the answer is always See Other back to the checkout of the
+    /// cart the form carried; what the page will say is the `saved` word in that address.
+    pub async fn post_form(&self, form: &str, fields: &[(&str, &str)]) -> String {
+        let mut fields = fields.to_vec();
+        fields.push(("cart", "tee:1"));
+        let mut req = self
+            .app
+            .client
+            .post(format!("{}/checkout/saved-cards/{form}", self.app.url))
+            .header("x-forwarded-for", &self.address)
+            .header("origin", &self.app.url)
+            .form(&fields);
+        if let Some(cookie) = self.cookie() {
+            req = req.header("cookie", cookie);
+        }
+        let res = req.send().await.unwrap();
+        if let Some(set) = res.headers().get("set-cookie").and_then(|v| v.to_str().ok()) {
+            let pair = set.split(';').next().unwrap_or_default().to_owned();
+            *self.cookie.lock().unwrap() = Some(pair);
+            *self.set_cookie.lock().unwrap() = Some(set.to_owned());
+        }
+        assert_eq!(res.status().as_u16(), 303, "{form}: {:?}", res.text().await);
+        let location = res.headers()["location"].to_str().unwrap().to_owned();
+        let query = location.strip_prefix("/checkout?tee=1&").unwrap_or_else(|| panic!("{form}: back to {location}"));
+        let query = query.strip_suffix("#saved-cards").unwrap_or_else(|| panic!("{form}: back to {location}"));
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap();
+        pairs.into_iter().find(|(k, _)| k == "saved").map(|(_, v)| v).unwrap_or_else(|| panic!("no notice: {location}"))
+    }
+
+    pub async fn send_code(&self) -> String {
+        self.send_code_to(&self.email.clone()).await
+    }
+
+    pub async fn send_code_to(&self, email: &str) -> String {
+        self.post_form("code", &[("email", email)]).await
     }
 
     /// The newest code in the outbox for this email.
@@ -64,26 +98,35 @@ impl<'a> Returning<'a> {
         newest_code(&page)
     }
 
-    pub async fn confirm_with(&self, code: &str) -> (u16, Value) {
-        self.call("saved_cards/confirm", json!({"email": self.email, "code": code})).await
+    pub async fn confirm_with(&self, code: &str) -> String {
+        self.post_form("confirm", &[("email", &self.email), ("code", code)]).await
     }
 
-    /// Asks for a code and confirms with it; returns the saved cards listed.
+    /// Asks for a code and confirms with it; returns the saved cards the page is then given.
     pub async fn confirm(&self) -> Value {
-        let (status, body) = self.send_code().await;
-        assert_eq!(status, 200, "{body}");
+        assert_eq!(self.send_code().await, "code_sent");
         let code = self.code().await.expect("a code in the outbox");
-        let (status, cards) = self.confirm_with(&code).await;
+        let told = self.confirm_with(&code).await;
+        let (status, cards) = self.list().await;
         assert_eq!(status, 200, "{cards}");
+        let expected = if cards.as_array().is_some_and(|c| c.is_empty()) { "no_cards" } else { "confirmed" };
+        assert_eq!(told, expected);
         cards
     }
 
+    /// The confirmed email's saved cards, as the checkout page reads them (`saved_cards/list`).
     pub async fn list(&self) -> (u16, Value) {
-        self.call("saved_cards/list", json!({})).await
+        let (status, body) = self.call("saved_cards/list", json!({})).await;
+        if status == 200 {
+            assert_eq!(body["email"], json!(self.email), "{body}");
+            (status, body["cards"].clone())
+        } else {
+            (status, body)
+        }
     }
 
-    pub async fn delete(&self, card_id: &str) -> (u16, Value) {
-        self.call("saved_cards/delete", json!({"card_id": card_id})).await
+    pub async fn delete(&self, card_id: &str) -> String {
+        self.post_form("remove", &[("card_id", card_id)]).await
     }
 }
 

@@ -5,21 +5,20 @@
 //! browser (an island), following the start's browser plan; the page around it is rendered on the server.
 
 use crate::api::checkout::{CheckoutFnError, complete_challenge, place_order, start_checkout};
-use crate::api::saved_cards::{SavedCardsFnError, confirm, delete_card, send_code};
+use crate::api::saved_cards::list_cards;
 use crate::domain::{
     card::{CardBrand, CardNumber, CardSummary, Cvv, Expiry},
     catalog::{CartLine, PRODUCTS, Quote, cart_to_string},
     checkout::{BrowserPlan, CardPlan, CheckoutStart, NextStep, PlaceOrderInput, TestCard},
     customer::{BillingDetails, FieldError},
-    saved_card::{SavedCardPayment, SavedCardView},
+    saved_card::{SavedCardPayment, SavedCardsNotice, SavedShopper},
 };
 use crate::ui::{bridge, hydrated};
 use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_meta::{Script, Title};
+use leptos_meta::{Meta, Script, Title};
 use leptos_router::hooks::use_query_map;
-use std::collections::HashMap;
 
 pub const COUNTRIES: [(&str, &str); 14] = [
     ("GB", "United Kingdom"),
@@ -63,24 +62,42 @@ pub fn CheckoutPage() -> impl IntoView {
         );
     view! {
         <Title text="Checkout"/>
-        // In <head> from the first byte: it loads the provider scripts itself when the form needs them.
-        <Script src="/checkout.js"/>
         <h1>"Checkout"</h1>
         <Suspense fallback=|| view! { <p>"Preparing your checkout…"</p> }>
             {move || Suspend::new(async move {
                 match start.await {
-                    Some(Ok(s)) => EitherOf3::A(view! {
+                    Some(Ok(s)) => {
+                        // A shopper whose email a code confirmed: their saved cards, for the picker.
+                        let shopper = if s.saved_cards { list_cards().await.ok() } else { None };
+                        let (notice, awaiting) = query.with_untracked(|q| {
+                            (q.get("saved").and_then(|w| SavedCardsNotice::parse(&w)), q.get("saved_email"))
+                        });
+                        EitherOf3::A(view! {
+                        // The SDK's set-up in <head>, before checkout.js: the script starts it as soon as it runs,
+                        // while the page is still parsed and long before the form has hydrated.
+                        {s.plan.sdk.as_ref().map(|sdk| view! {
+                            <Meta name="checkout-sdk-url" content=sdk.url.clone()/>
+                            <Meta name="checkout-sdk-jwt" content=sdk.jwt.clone()/>
+                        })}
+                        // It loads the provider scripts itself when the form needs them.
+                        <Script src="/checkout.js"/>
                         <TestCards cards=s.test_cards.clone()/>
-                        // Where checkout.js finds the SDK's set-up before the form has hydrated.
-                        <div
-                            class="checkout"
-                            data-sdk-url=s.plan.sdk.as_ref().map(|sdk| sdk.url.clone())
-                            data-sdk-jwt=s.plan.sdk.as_ref().map(|sdk| sdk.jwt.clone())
-                        >
+                        <div class="checkout">
                             <OrderSummary quote=s.quote.clone()/>
-                            <CheckoutForm plan=s.plan.clone() checkout_key=s.checkout_key.clone() pay_label=pay_label(&s) cart=cart() saved_cards=s.saved_cards/>
+                            <div class="pay-column">
+                                {s.saved_cards.then(|| view! {
+                                    <SavedCards cart=cart() shopper=shopper.clone() notice awaiting/>
+                                })}
+                                <CheckoutForm
+                                    plan=s.plan.clone() checkout_key=s.checkout_key.clone() pay_label=pay_label(&s) cart=cart()
+                                    saved_cards=s.saved_cards
+                                    shopper_email=shopper.as_ref().map(|s| s.email.clone()).unwrap_or_default()
+                                    cards=shopper.iter().flat_map(|s| &s.cards).map(|c| (c.id.clone(), c.label())).collect()
+                                />
+                            </div>
                         </div>
-                    }),
+                        })
+                    }
                     None | Some(Err(CheckoutFnError::Invalid(_))) => EitherOf3::B(view! {
                         <p>"Your cart is empty."</p>
                         <p><a href="/shop">"Choose something in the shop"</a></p>
@@ -134,6 +151,59 @@ fn TestCards(cards: Vec<TestCard>) -> impl IntoView {
     })
 }
 
+/// Saved cards as plain forms (server HTML, answered by `server::saved_card_forms`), so the wasm holds none of
+/// it: the email, the code sent to it, and a form per saved card that its Remove button in the picker posts.
+#[component]
+fn SavedCards(
+    cart: String,
+    shopper: Option<SavedShopper>,
+    notice: Option<SavedCardsNotice>,
+    /// The email a code was just sent to: the page asks for that code.
+    awaiting: Option<String>,
+) -> impl IntoView {
+    let email = awaiting.clone().or_else(|| shopper.as_ref().map(|s| s.email.clone()));
+    let cart_field = move || view! { <input type="hidden" name="cart" value=cart.clone()/> };
+    view! {
+        <section class="saved-cards" id="saved-cards" aria-labelledby="saved-cards-title">
+            <h2 id="saved-cards-title">"Saved cards"</h2>
+            <form method="post" action="/checkout/saved-cards/code">
+                {cart_field()}
+                <div class="field">
+                    <label for="saved_email">"Your e-mail for saved cards"</label>
+                    <input id="saved_email" name="email" type="email" autocomplete="email" value=email/>
+                </div>
+                <button type="submit">"Send me a code"</button>
+            </form>
+            {awaiting.map(|email| view! {
+                <form method="post" action="/checkout/saved-cards/confirm">
+                    {cart_field()}
+                    <input type="hidden" name="email" value=email/>
+                    <div class="field">
+                        <label for="saved_code">"Code we sent you"</label>
+                        <input id="saved_code" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="6"/>
+                    </div>
+                    <button type="submit">"Confirm"</button>
+                </form>
+            })}
+            {notice.map(|n| view! { <p class="status" class:alert=n.is_problem() role="status">{n.message()}</p> })}
+            {shopper.map(|s| s.cards.into_iter().map(|c| {
+                let form_id = remove_form(&c.id);
+                view! {
+                    <form id=form_id method="post" action="/checkout/saved-cards/remove" hidden>
+                        {cart_field()}
+                        <input type="hidden" name="card_id" value=c.id/>
+                    </form>
+                }
+            }).collect_view())}
+        </section>
+    }
+}
+
+/// The id of the form that removes a saved card (its button sits in the island's picker).
+fn remove_form(card_id: &str) -> String {
+    format!("remove-card-{card_id}")
+}
+
 /// Groups the digits as printed on the card: 4-6-5 for Amex, blocks of four otherwise.
 fn format_card(digits: &str) -> String {
     let groups: &[usize] =
@@ -168,74 +238,40 @@ fn CheckoutForm(
     pay_label: String,
     cart: String,
     saved_cards: bool,
+    /// The confirmed shopper's email, empty if none.
+    shopper_email: String,
+    /// The confirmed shopper's saved cards as (id, label): labelled on the server, so the wasm neither reads
+    /// nor formats a card.
+    cards: Vec<(String, String)>,
 ) -> impl IntoView {
     let field = || RwSignal::new(String::new());
     let (card_number, expiry, cvv, holder) = (field(), field(), field(), field());
-    let (first_name, last_name, address, city, email) = (field(), field(), field(), field(), field());
+    let (first_name, last_name, address, city) = (field(), field(), field(), field());
     let country = RwSignal::new("GB".to_owned());
-    let errors = RwSignal::new(HashMap::<String, String>::new());
+    // Few fields, so a list: a map would add hashing code to the wasm.
+    let errors = RwSignal::new(Vec::<FieldError>::new());
     let message = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    // The authenticator's SDK session, or the acquirer's fields mounted: the page can take the card.
+    let own_fields = matches!(plan.card, CardPlan::Fields { .. });
+    // The authenticator's SDK session, or the acquirer's fields mounted.
     let ready = RwSignal::new(None::<String>);
+    // The form is live (hydrated) and its set-up has not failed. Our own inputs take the card from then on: the
+    // SDK's session, set up since the page loaded, is awaited when the form is submitted if it is not ready by
+    // then, so the Pay button does not wait for it. The acquirer's fields must be mounted first.
+    let (live, broken) = (RwSignal::new(false), RwSignal::new(false));
+    let can_pay = move || live.get() && !broken.get() && (!own_fields || ready.get().is_some());
     let modal = RwSignal::new(Modal::Closed);
     let brand = Memo::new(move |_| CardBrand::from_prefix(&digits(&card_number.get())));
-    let own_fields = matches!(plan.card, CardPlan::Fields { .. });
-    // Saved cards: "save this card", and a returning shopper's cards once the email is confirmed by a code.
+    // Saved cards: "save this card", or pay with one of the confirmed shopper's cards (the first at first).
     let save_card = RwSignal::new(false);
-    let saved = RwSignal::new(None::<Vec<SavedCardView>>);
-    let chosen = RwSignal::new(None::<String>);
-    let (saved_email, code) = (field(), field());
-    let code_sent = RwSignal::new(false);
-    let saved_message = RwSignal::new(None::<String>);
-    let saved_error = |e: SavedCardsFnError| match e {
-        SavedCardsFnError::Invalid(f) => f.message,
-        other => other.to_string(),
-    };
-    let ask_code = move |_| {
-        saved_message.set(Some("Sending a code…".into()));
-        spawn_local(async move {
-            match send_code(saved_email.get_untracked()).await {
-                Ok(()) => {
-                    code_sent.set(true);
-                    saved_message.set(Some("If this email has saved cards, a code is on its way to it.".into()));
-                }
-                Err(e) => saved_message.set(Some(saved_error(e))),
-            }
-        });
-    };
-    let confirm_code = move |_| {
-        spawn_local(async move {
-            match confirm(saved_email.get_untracked(), code.get_untracked()).await {
-                Ok(cards) => {
-                    let none = cards.is_empty();
-                    chosen.set(cards.first().map(|c| c.id.clone()));
-                    saved.set(Some(cards));
-                    // The order must be in the confirmed email's name.
-                    email.set(saved_email.get_untracked().trim().to_owned());
-                    saved_message
-                        .set(Some(if none { "This email has no saved cards." } else { "Email confirmed." }.into()));
-                }
-                Err(e) => saved_message.set(Some(saved_error(e))),
-            }
-        });
-    };
-    let remove = move |id: String| {
-        spawn_local(async move {
-            match delete_card(id.clone()).await {
-                Ok(cards) => {
-                    if chosen.get_untracked().as_deref() == Some(id.as_str()) {
-                        chosen.set(cards.first().map(|c| c.id.clone()));
-                    }
-                    saved.set(Some(cards));
-                    saved_message.set(Some("Card removed.".into()));
-                }
-                Err(e) => saved_message.set(Some(saved_error(e))),
-            }
-        });
-    };
+    let chosen = RwSignal::new(cards.first().map(|(id, _)| id.clone()));
+    // The order must be in the confirmed email's name.
+    let email = RwSignal::new(shopper_email);
     // Effects run once the island has hydrated: the page is live (see `ui::hydrated`).
-    Effect::new(|_| hydrated::mark());
+    Effect::new(move |_| {
+        live.set(true);
+        hydrated::mark();
+    });
 
     // The authenticator's SDK, or the acquirer's card fields, once the page is live in the browser.
     let setup = plan.clone();
@@ -249,7 +285,10 @@ fn CheckoutForm(
             };
             match answer {
                 Ok(session) => ready.set(Some(session)),
-                Err(e) => message.set(Some(format!("The payment form could not start ({e}). Reload the page."))),
+                Err(e) => {
+                    broken.set(true);
+                    message.set(Some(not_started(&e)));
+                }
             }
         });
     });
@@ -281,7 +320,7 @@ fn CheckoutForm(
             email: email.get_untracked(),
         };
         let mut found: Vec<FieldError> = Vec::new();
-        let using = chosen.get_untracked().filter(|_| saved.get_untracked().is_some_and(|c| !c.is_empty()));
+        let using = chosen.get_untracked();
         // The acquirer's own fields check themselves; ours are checked here and again on the server. A saved
         // card needs its security code only.
         let typed = (!own_fields && using.is_none()).then(|| typed_card(&card_number, &expiry, &cvv, &mut found));
@@ -294,18 +333,20 @@ fn CheckoutForm(
             found.push(FieldError::new("holder", "enter the name on the card"));
         }
         let billing = billing.validated().map_err(|e| found.extend(e)).ok();
-        errors.set(found.iter().map(|e| (e.field.clone(), e.message.clone())).collect());
-        let (Some(billing), true) = (billing, found.is_empty()) else {
+        let valid = found.is_empty();
+        errors.set(found);
+        let (Some(billing), true) = (billing, valid) else {
             message.set(Some("Please correct the highlighted fields.".into()));
             return;
         };
-        let Some(session_id) = ready.get_untracked() else {
+        let session = ready.get_untracked();
+        if own_fields && session.is_none() {
             message.set(Some("The payment form is still starting; try again in a moment.".into()));
             return;
-        };
+        }
         busy.set(true);
         message.set(Some("Securing your card details…".into()));
-        let input = PlaceOrderInput {
+        let mut input = PlaceOrderInput {
             checkout_key: checkout_key.clone(),
             cart: cart.clone(),
             billing,
@@ -316,7 +357,7 @@ fn CheckoutForm(
                 expiry_month: 0,
                 expiry_year: 0,
             },
-            session_id,
+            session_id: String::new(),
             encrypted_card: String::new(),
             card_token: None,
             browser: None,
@@ -326,6 +367,14 @@ fn CheckoutForm(
         let (plan, holder) = (plan.clone(), holder.get_untracked().trim().to_owned());
         spawn_local(async move {
             let outcome = async {
+                input.session_id = match (session, &plan.sdk) {
+                    (Some(session), _) => session,
+                    // The same set-up the page started, awaited until it is done.
+                    (None, Some(sdk)) => bridge::setup(&sdk.url, &sdk.jwt)
+                        .await
+                        .map_err(|e| CheckoutFnError::Conflict(not_started(&e)))?,
+                    (None, None) => String::new(),
+                };
                 let input = match using {
                     Some(card_id) => with_saved_card(input, &plan, card_id, &code_typed).await?,
                     None => prepare(input, &plan, typed.flatten(), &holder).await?,
@@ -339,7 +388,7 @@ fn CheckoutForm(
                     let _ = window().location().set_href(&format!("/checkout/{order_id}"));
                 }
                 Err(CheckoutFnError::Invalid(fields)) => {
-                    errors.set(fields.into_iter().map(|e| (e.field, e.message)).collect());
+                    errors.set(fields);
                     message.set(Some("Please correct the highlighted fields.".into()));
                     busy.set(false);
                 }
@@ -351,7 +400,9 @@ fn CheckoutForm(
         });
     };
 
-    let error_of = move |name: &'static str| Signal::derive(move || errors.with(|e| e.get(name).cloned()));
+    let error_of = move |name: &'static str| {
+        Signal::derive(move || errors.with(|e| e.iter().find(|e| e.field == name).map(|e| e.message.clone())))
+    };
     let brand_shown = move || brand.get().map(|b| b.display_name()).unwrap_or("");
     let card_inputs = if own_fields {
         // The acquirer's iframes hold the card: its number, expiry and code never enter this page.
@@ -373,7 +424,7 @@ fn CheckoutForm(
             </div>
         })
     } else {
-        let new_card = move || chosen.get().is_some() && saved.with(|c| c.as_ref().is_some_and(|c| !c.is_empty()));
+        let new_card = move || chosen.get().is_some();
         Either::Right(view! {
             <div hidden=new_card>
             {labelled("Card number", "card_number", error_of("card_number"), view! {
@@ -389,66 +440,43 @@ fn CheckoutForm(
             </div>
             <div class="row">
                 <div hidden=new_card>
-                {labelled("Expiry (MM/YY)", "expiry", error_of("expiry"), view! {
-                    <input id="expiry" inputmode="numeric" autocomplete="cc-exp" placeholder="MM/YY" maxlength="7" bind:value=expiry/>
-                })}
+                {text_field("Expiry (MM/YY)", "expiry", Input { placeholder: Some("MM/YY"), maxlength: Some("7"), ..Input::digits("cc-exp") }, expiry, error_of("expiry"))}
                 </div>
-                {labelled("Security code", "cvv", error_of("cvv"), view! {
-                    <input id="cvv" inputmode="numeric" autocomplete="cc-csc" maxlength="4" bind:value=cvv/>
-                })}
+                {text_field("Security code", "cvv", Input { maxlength: Some("4"), ..Input::digits("cc-csc") }, cvv, error_of("cvv"))}
             </div>
         })
     };
     view! {
         <form class="pay-form" on:submit=submit novalidate>
-            {saved_cards.then(|| view! {
-                <fieldset class="saved-cards">
-                    <legend>"Saved cards"</legend>
-                    <div class="field">
-                        <label for="saved_email">"Your e-mail for saved cards"</label>
-                        <input id="saved_email" type="email" autocomplete="email" bind:value=saved_email/>
-                    </div>
-                    <button type="button" on:click=ask_code>"Send me a code"</button>
-                    <div class="field" hidden=move || !code_sent.get()>
-                        <label for="saved_code">"Code we sent you"</label>
-                        <input id="saved_code" inputmode="numeric" autocomplete="one-time-code" maxlength="6" bind:value=code/>
-                        <button type="button" on:click=confirm_code>"Confirm"</button>
-                    </div>
-                    <p class="status" role="status" aria-live="polite">{move || saved_message.get()}</p>
-                    {move || saved.get().filter(|c| !c.is_empty()).map(|cards| view! {
-                        <div role="radiogroup" aria-label="Pay with">
-                            {cards.into_iter().map(|c| {
-                                let (id, id2, id3) = (c.id.clone(), c.id.clone(), c.id.clone());
-                                let label = c.label();
-                                view! {
-                                    <div class="saved-card">
-                                        <label>
-                                            <input type="radio" name="saved_card" prop:checked=move || chosen.get().as_deref() == Some(id.as_str())
-                                                on:change=move |_| chosen.set(Some(id2.clone()))/>
-                                            {label.clone()}
-                                        </label>
-                                        <button type="button" class="link" aria-label=format!("Remove {label}")
-                                            on:click=move |_| remove(id3.clone())>"Remove"</button>
-                                    </div>
-                                }
-                            }).collect_view()}
-                            <label>
-                                <input type="radio" name="saved_card" prop:checked=move || chosen.get().is_none()
-                                    on:change=move |_| chosen.set(None)/>
-                                "A new card"
-                            </label>
-                        </div>
-                    })}
-                </fieldset>
-            })}
             <fieldset>
                 <legend>"Card"</legend>
-                {card_inputs}
-                {labelled("Name on card", "holder", error_of("holder"), view! {
-                    <input id="holder" autocomplete="cc-name" bind:value=holder/>
+                {(!cards.is_empty()).then(|| view! {
+                    <div role="radiogroup" aria-label="Pay with" class="saved-card-picker">
+                        {cards.into_iter().enumerate().map(|(i, (id, label))| {
+                            let form = remove_form(&id);
+                            view! {
+                                <div class="saved-card">
+                                    // `checked` in the HTML: the server's page shows the first chosen before any wasm.
+                                    <label>
+                                        <input type="radio" name="saved_card" checked=i == 0
+                                            on:change=move |_| chosen.set(Some(id.clone()))/>
+                                        {label.clone()}
+                                    </label>
+                                    // Submits the server-rendered form outside this one (see `SavedCards`).
+                                    <button type="submit" form=form class="link" aria-label=format!("Remove {label}")>"Remove"</button>
+                                </div>
+                            }
+                        }).collect_view()}
+                        <label>
+                            <input type="radio" name="saved_card" on:change=move |_| chosen.set(None)/>
+                            "A new card"
+                        </label>
+                    </div>
                 })}
+                {card_inputs}
+                {text_field("Name on card", "holder", Input::text("cc-name"), holder, error_of("holder"))}
                 {(saved_cards && !own_fields).then(|| view! {
-                    <label class="check" hidden=move || chosen.get().is_some() && saved.with(|c| c.as_ref().is_some_and(|c| !c.is_empty()))>
+                    <label class="check" hidden=move || chosen.get().is_some()>
                         <input type="checkbox" bind:checked=save_card/>
                         "Save this card for next time"
                     </label>
@@ -457,32 +485,22 @@ fn CheckoutForm(
             <fieldset>
                 <legend>"Billing"</legend>
                 <div class="row">
-                    {labelled("First name", "first_name", error_of("first_name"), view! {
-                        <input id="first_name" name="first_name" autocomplete="given-name" bind:value=first_name/>
-                    })}
-                    {labelled("Last name", "last_name", error_of("last_name"), view! {
-                        <input id="last_name" name="last_name" autocomplete="family-name" bind:value=last_name/>
-                    })}
+                    {text_field("First name", "first_name", Input::billing("first_name", "given-name"), first_name, error_of("first_name"))}
+                    {text_field("Last name", "last_name", Input::billing("last_name", "family-name"), last_name, error_of("last_name"))}
                 </div>
-                {labelled("Address", "address_1", error_of("address_1"), view! {
-                    <input id="address_1" name="address_1" autocomplete="address-line1" bind:value=address/>
-                })}
+                {text_field("Address", "address_1", Input::billing("address_1", "address-line1"), address, error_of("address_1"))}
                 <div class="row">
-                    {labelled("City", "city", error_of("city"), view! {
-                        <input id="city" name="city" autocomplete="address-level2" bind:value=city/>
-                    })}
+                    {text_field("City", "city", Input::billing("city", "address-level2"), city, error_of("city"))}
                     {labelled("Country", "country", error_of("country"), view! {
                         <select id="country" name="country" autocomplete="country" bind:value=country>
                             {COUNTRIES.iter().map(|(code, name)| view! { <option value=*code>{*name}</option> }).collect_view()}
                         </select>
                     })}
                 </div>
-                {labelled("Email", "email", error_of("email"), view! {
-                    <input id="email" name="email" type="email" autocomplete="email" bind:value=email/>
-                })}
+                {text_field("Email", "email", Input { kind: Some("email"), ..Input::billing("email", "email") }, email, error_of("email"))}
             </fieldset>
             <p class="status" role="status" aria-live="polite">{move || message.get()}</p>
-            <button type="submit" class="pay" disabled=move || busy.get() || ready.get().is_none()>
+            <button type="submit" class="pay" disabled=move || busy.get() || !can_pay()>
                 {move || if busy.get() { "Processing…".to_owned() } else { pay_label.clone() }}
             </button>
         </form>
@@ -499,6 +517,10 @@ fn CheckoutForm(
             </div>
         </div>
     }
+}
+
+fn not_started(e: &str) -> String {
+    format!("The payment form could not start ({e}). Reload the page.")
 }
 
 /// What the modal shows: nothing, the authenticator's challenge, or the bank's page (our page at this URL).
@@ -549,16 +571,6 @@ struct TokenCard<'a> {
     cvd: &'a str,
 }
 
-/// What the acquirer's own fields tokenized.
-#[derive(serde::Deserialize)]
-struct FieldsToken {
-    token: String,
-    last4: String,
-    expiry_month: String,
-    expiry_year: String,
-    brand: String,
-}
-
 /// Prepares the card as the plan says (encrypted, tokenized, or both) and reads the browser if asked.
 async fn prepare(
     mut input: PlaceOrderInput,
@@ -569,8 +581,7 @@ async fn prepare(
     let failed = |e: String| CheckoutFnError::Conflict(format!("Your card could not be secured ({e}). Try again."));
     match (&plan.card, typed) {
         (CardPlan::Fields { .. }, _) => {
-            let t: FieldsToken =
-                serde_json::from_str(&bridge::tokenize().await.map_err(failed)?).map_err(|e| failed(e.to_string()))?;
+            let t = bridge::tokenize().await.map_err(failed)?;
             let brand = CardBrand::parse(&t.brand).ok_or_else(|| failed("this card brand is not accepted".into()))?;
             let number = |s: &str| s.parse().map_err(|_| failed("its expiry could not be read".into()));
             input.card = CardSummary {
@@ -610,8 +621,7 @@ async fn prepare(
         (_, None) => return Err(CheckoutFnError::Invalid(Vec::new())),
     }
     if plan.browser_data {
-        let info = bridge::browser_info().await.map_err(failed)?;
-        input.browser = Some(serde_json::from_str(&info).map_err(|e| failed(e.to_string()))?);
+        input.browser = bridge::browser_info();
     }
     Ok(input)
 }
@@ -640,12 +650,6 @@ async fn with_saved_card(
     Ok(input)
 }
 
-/// The part of `payments.validated` the server needs: the JWT it has the 3DS service verify.
-#[derive(serde::Deserialize)]
-struct Validated {
-    jwt: String,
-}
-
 /// Places the order and does what the server says next (the authenticator's challenge, or the bank's page);
 /// the order id when done.
 async fn pay(
@@ -661,8 +665,8 @@ async fn pay(
             message.set(Some("Waiting for your bank's confirmation…".into()));
             let result = bridge::challenge(&acs_url, &payload, &transaction_id).await;
             modal.set(Modal::Closed);
-            let jwt =
-                serde_json::from_str::<Validated>(&result.map_err(bank_failed)?).map(|v| v.jwt).unwrap_or_default();
+            // The JWT of `payments.validated`, which the server has the 3DS service verify.
+            let jwt = result.map_err(bank_failed)?;
             message.set(Some("Finishing your payment…".into()));
             match complete_challenge(order_id.clone(), jwt).await? {
                 NextStep::Done { order_id }
@@ -678,6 +682,53 @@ async fn pay(
             Ok(order_id)
         }
     }
+}
+
+/// What differs between the form's text inputs. They are all rendered by `text_field`, so the wasm holds one
+/// copy of that code instead of one per field (each distinct view is its own generic instantiation).
+#[derive(Clone, Copy)]
+struct Input {
+    /// Billing fields have a name; the card's never do (see the module's comment).
+    name: Option<&'static str>,
+    kind: Option<&'static str>,
+    inputmode: Option<&'static str>,
+    autocomplete: &'static str,
+    maxlength: Option<&'static str>,
+    placeholder: Option<&'static str>,
+}
+
+impl Input {
+    fn text(autocomplete: &'static str) -> Input {
+        Input { name: None, kind: None, inputmode: None, autocomplete, maxlength: None, placeholder: None }
+    }
+
+    fn digits(autocomplete: &'static str) -> Input {
+        Input { inputmode: Some("numeric"), ..Input::text(autocomplete) }
+    }
+
+    fn billing(name: &'static str, autocomplete: &'static str) -> Input {
+        Input { name: Some(name), ..Input::text(autocomplete) }
+    }
+}
+
+/// A labelled text input bound to `value`, with its inline error.
+fn text_field(
+    label: &'static str,
+    id: &'static str,
+    input: Input,
+    value: RwSignal<String>,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let Input { name, kind, inputmode, autocomplete, maxlength, placeholder } = input;
+    labelled(
+        label,
+        id,
+        error,
+        view! {
+            <input id=id name=name type=kind inputmode=inputmode autocomplete=autocomplete maxlength=maxlength
+                placeholder=placeholder bind:value=value/>
+        },
+    )
 }
 
 /// A labelled form field with its inline error.
