@@ -240,6 +240,11 @@ async fn order_csv(State(state): State<AppState>, _merchant: Merchant, Query(q):
 }
 
 /// The order and everything about it, or the page that says why not.
+/// The order's page again, with why what the merchant asked was refused.
+fn refused(merchant: &Merchant, detail: &OrderDetail, message: &str) -> Response {
+    page(StatusCode::UNPROCESSABLE_ENTITY, pages::order_detail(&merchant.user, detail, None, Some(message)))
+}
+
 async fn load_detail(state: &AppState, id: &str) -> Result<OrderDetail, Response> {
     state.history().detail(id).await.map_err(|e| match e {
         OrderError::NotFound => page(StatusCode::NOT_FOUND, pages::problem("There is no such order.")),
@@ -290,9 +295,7 @@ async fn order_action(
         Ok(d) => d,
         Err(page) => return page,
     };
-    let refuse = |message: String| {
-        page(StatusCode::UNPROCESSABLE_ENTITY, pages::order_detail(&merchant.user, &detail, None, Some(&message)))
-    };
+    let refuse = |message: String| refused(&merchant, &detail, &message);
     let Some(action) = Action::parse(&form.action) else {
         return refuse(format!("Unknown action {}.", quoted(&form.action)));
     };
@@ -323,8 +326,7 @@ async fn order_action(
         Err(e) => {
             // The order may have moved on meanwhile: show it as it is now.
             let detail = load_detail(&state, &id).await.unwrap_or(detail);
-            let message = sentence(e);
-            page(StatusCode::UNPROCESSABLE_ENTITY, pages::order_detail(&merchant.user, &detail, None, Some(&message)))
+            refused(&merchant, &detail, &sentence(e))
         }
     }
 }
@@ -352,9 +354,7 @@ async fn charge_saved_card(
         Ok(d) => d,
         Err(page) => return page,
     };
-    let refuse = |message: String| {
-        page(StatusCode::UNPROCESSABLE_ENTITY, pages::order_detail(&merchant.user, &detail, None, Some(&message)))
-    };
+    let refuse = |message: String| refused(&merchant, &detail, &message);
     let currency = detail.order.amount.currency();
     let typed = form.amount.trim();
     let amount = match Money::parse_major(typed, currency) {
@@ -393,8 +393,7 @@ async fn charge_saved_card(
         Err(CheckoutError::NotFound) => page(StatusCode::NOT_FOUND, pages::problem("There is no such order.")),
         Err(e) => {
             let detail = load_detail(&state, &id).await.unwrap_or(detail);
-            let message = sentence_of(e);
-            page(StatusCode::UNPROCESSABLE_ENTITY, pages::order_detail(&merchant.user, &detail, None, Some(&message)))
+            refused(&merchant, &detail, &sentence_of(e))
         }
     }
 }
