@@ -154,7 +154,9 @@ async fn orders_follow_the_state_machine_and_log_every_step() {
     orders::transition(&mut tx, &id, PaymentStatus::Authenticating).await.unwrap();
     tx.commit().await.unwrap();
 
+    // Events are written when their transaction commits: a dropped one's are gone with it.
     let mut tx = db::begin_write(&app.db).await.unwrap();
+    orders::append_event(&mut tx, &id, "dropped_with_its_transaction", &serde_json::json!({}));
     let err = orders::transition(&mut tx, &id, PaymentStatus::Captured).await.unwrap_err();
     assert!(matches!(err, orders::OrderError::Transition(_)), "{err}");
     drop(tx);
@@ -165,6 +167,20 @@ async fn orders_follow_the_state_machine_and_log_every_step() {
     assert_eq!((order.authenticator, order.provider), (Some(orders::Provider::Verifone), orders::Provider::Verifone));
     let kinds: Vec<String> = orders::events(pool, &id).await.unwrap().into_iter().map(|e| e.kind).collect();
     assert_eq!(kinds, ["order_created", "status_changed"]);
+
+    // A finish moves the order and says why in the same statement; its events keep their order.
+    let mut tx = db::begin_write(&app.db).await.unwrap();
+    orders::append_event(&mut tx, &id, "before", &serde_json::json!({"n": 1}));
+    orders::finish(&mut tx, &id, PaymentStatus::Failed, "the bank said no").await.unwrap();
+    orders::append_event(&mut tx, &id, "after", &serde_json::json!({"n": 2}));
+    tx.commit().await.unwrap();
+    let order = orders::get(pool, &id).await.unwrap();
+    assert_eq!((order.status, order.outcome_reason.as_deref()), (PaymentStatus::Failed, Some("the bank said no")));
+    let events = orders::events(pool, &id).await.unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["order_created", "status_changed", "before", "status_changed", "after"]);
+    assert_eq!(events[3].details, serde_json::json!({"from": "authenticating", "to": "failed"}));
+    assert_eq!(events[4].details, serde_json::json!({"n": 2}));
 
     let mut tx = db::begin_write(&app.db).await.unwrap();
     assert!(orders::insert(&mut tx, &new_order("ref-1")).await.is_err(), "merchant reference is unique");

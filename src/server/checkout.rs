@@ -177,13 +177,11 @@ impl Checkout<'_> {
         };
         let quote = catalog::quote(&input.cart, self.settings.shop.currency)
             .map_err(|e| CheckoutError::Invalid(vec![FieldError::new("cart", e.to_string())]))?;
-        if let Some(order_id) = orders::by_checkout_key(self.pool, &input.checkout_key).await? {
-            return self.replayed(order_id).await;
-        }
         let capture_mode = if self.settings.shop.pre_auth { CaptureMode::PreAuth } else { CaptureMode::Sale };
         let mut tx = db::begin_write(self.pool).await?;
-        // A submit of the same checkout that raced this one and wrote first: its order is not committed yet
-        // (readers cannot see it), so commit this empty transaction, which returns once that order's has.
+        // A repeated submit (asked inside the write transaction, not before it: one read fewer for every
+        // order). If the order of a submit that raced this one is not committed yet (readers cannot see it),
+        // this empty transaction's commit returns once that order's has.
         if let Some(order_id) = orders::by_checkout_key_locked(&mut tx, &input.checkout_key).await? {
             tx.commit().await?;
             return self.replayed(order_id).await;
@@ -218,7 +216,7 @@ impl Checkout<'_> {
         if let Some((initiator, card_id)) = credential {
             let c = OrderCredential { initiator, card_id, parent_order_id: None, description: None };
             saved_cards::insert_credential(&mut tx, &order_id, &c).await?;
-            orders::append_event(&mut tx, &order_id, "stored_credential", &json!({"use": initiator.as_str()})).await?;
+            orders::append_event(&mut tx, &order_id, "stored_credential", &json!({"use": initiator.as_str()}));
         }
         let ctx = PayContext {
             order_id: &order_id,
@@ -234,8 +232,7 @@ impl Checkout<'_> {
             return self.pay(&ctx, None, None).await;
         };
         orders::transition(&mut tx, &order_id, PaymentStatus::Authenticating).await?;
-        orders::append_event(&mut tx, &order_id, "lookup_requested", &json!({"device_session": input.session_id}))
-            .await?;
+        orders::append_event(&mut tx, &order_id, "lookup_requested", &json!({"device_session": input.session_id}));
         tx.commit().await?;
 
         let request = AuthRequest {
@@ -250,7 +247,7 @@ impl Checkout<'_> {
         match lookup {
             Err(e) => {
                 let mut tx = db::begin_write(self.pool).await?;
-                orders::append_event(&mut tx, &order_id, "lookup_failed", &json!({"error": e.to_string()})).await?;
+                orders::append_event(&mut tx, &order_id, "lookup_failed", &json!({"error": e.to_string()}));
                 if let ProviderError::Refused { status: 400..=499, .. } = e {
                     return self.conclude(tx, &order_id, PaymentStatus::Failed, reason::FAILED).await;
                 }
@@ -264,7 +261,7 @@ impl Checkout<'_> {
     async fn after_lookup(&self, ctx: &PayContext<'_>, a: Authentication) -> Result<NextStep, CheckoutError> {
         let mut tx = db::begin_write(self.pool).await?;
         payments::insert_threeds(&mut tx, ctx.order_id, &a.result).await?;
-        orders::append_event(&mut tx, ctx.order_id, "lookup_answered", &json!(a.result)).await?;
+        orders::append_event(&mut tx, ctx.order_id, "lookup_answered", &json!(a.result));
         // The authenticator read the card: its brand, not the browser's, goes to the payment and the order.
         self.correct_card(&mut tx, ctx.order_id, "lookup", a.brand, None).await?;
         let ctx = &PayContext { brand: a.brand.unwrap_or(ctx.brand), ..*ctx };
@@ -287,7 +284,7 @@ impl Checkout<'_> {
                 let next = step(&challenge, ctx.order_id);
                 let awaiting = Awaiting::Challenge { challenge, encrypted_card: ctx.payment_card.to_owned() };
                 orders::set_awaiting(&mut tx, self.seal, ctx.order_id, &json!(awaiting).to_string()).await?;
-                orders::append_event(&mut tx, ctx.order_id, "challenge_started", &event).await?;
+                orders::append_event(&mut tx, ctx.order_id, "challenge_started", &event);
                 tx.commit().await?;
                 Ok(next)
             }
@@ -327,7 +324,7 @@ impl Checkout<'_> {
             let (bin6, last4) = digits.unzip();
             let event = json!({"reported_by": reported_by, "brand": brand.map(CardBrand::code), "bin6": bin6,
                                "last4": last4});
-            orders::append_event(tx, order_id, "card_corrected", &event).await?;
+            orders::append_event(tx, order_id, "card_corrected", &event);
         }
         Ok(())
     }
@@ -394,9 +391,9 @@ impl Checkout<'_> {
         saved_cards::insert_credential(&mut tx, &order_id, &credential).await?;
         let money = json!({"amount_minor": amount.minor(), "currency": amount.currency().code()});
         let event = json!({"original_order_id": original_id, "description": description, "amount": money});
-        orders::append_event(&mut tx, &order_id, "merchant_charge_created", &event).await?;
+        orders::append_event(&mut tx, &order_id, "merchant_charge_created", &event);
         let event = json!({"order_id": order_id, "description": description, "amount": money, "idempotency_key": key});
-        orders::append_event(&mut tx, original_id, "merchant_charge_requested", &event).await?;
+        orders::append_event(&mut tx, original_id, "merchant_charge_requested", &event);
         tx.commit().await?;
         let ctx = PayContext {
             order_id: &order_id,
@@ -409,7 +406,7 @@ impl Checkout<'_> {
         let charged = orders::get(self.pool, &order_id).await?;
         let mut tx = db::begin_write(self.pool).await?;
         let event = json!({"order_id": order_id, "status": charged.status.as_str()});
-        orders::append_event(&mut tx, original_id, "merchant_charge_answered", &event).await?;
+        orders::append_event(&mut tx, original_id, "merchant_charge_answered", &event);
         tx.commit().await?;
         Ok(order_id)
     }
@@ -532,14 +529,13 @@ impl Checkout<'_> {
             Err(e) => {
                 let mut tx = db::begin_write(self.pool).await?;
                 let error = e.to_string();
-                orders::append_event(&mut tx, order_id, "challenge_validation_failed", &json!({"error": error}))
-                    .await?;
+                orders::append_event(&mut tx, order_id, "challenge_validation_failed", &json!({"error": error}));
                 return self.conclude(tx, order_id, PaymentStatus::Failed, reason::MISMATCH).await;
             }
         };
         let mut tx = db::begin_write(self.pool).await?;
         payments::insert_threeds(&mut tx, order_id, &a.result).await?;
-        orders::append_event(&mut tx, order_id, "challenge_validated", &json!(a.result)).await?;
+        orders::append_event(&mut tx, order_id, "challenge_validated", &json!(a.result));
         self.follow(&ctx, tx, a.next).await
     }
 
@@ -628,8 +624,7 @@ impl Checkout<'_> {
             ctx.order_id,
             "payment_requested",
             &json!({"idempotency_key": key, "request": prepared.logged}),
-        )
-        .await?;
+        );
         crash::point("authorize", "before_intent");
         tx.commit().await?;
         crash::point("authorize", "after_intent");
@@ -674,7 +669,7 @@ impl Checkout<'_> {
         let awaiting = Awaiting::Bank { visit, attempt_id: attempt_id.to_owned() };
         orders::set_awaiting(&mut tx, self.seal, order_id, &json!(awaiting).to_string()).await?;
         orders::set_reason(&mut tx, order_id, reason::AT_BANK).await?;
-        orders::append_event(&mut tx, order_id, "bank_redirect", &event).await?;
+        orders::append_event(&mut tx, order_id, "bank_redirect", &event);
         tx.commit().await?;
         Ok(())
     }
@@ -723,7 +718,7 @@ impl Checkout<'_> {
         let request =
             acquirer.prepare_return(&visit, &posted.answer).map_err(|e| CheckoutError::Conflict(e.to_string()))?;
         payments::resend_with(&mut tx, self.seal, &attempt_id, &request).await?;
-        orders::append_event(&mut tx, order_id, "bank_returned", &json!({"answer": kind})).await?;
+        orders::append_event(&mut tx, order_id, "bank_returned", &json!({"answer": kind}));
         tx.commit().await?;
 
         // As with the payment itself: a shopper who goes away does not cancel the call or its record.
@@ -779,8 +774,7 @@ impl Checkout<'_> {
         }
         let order = orders::get_locked(tx, order_id).await?;
         let (Some(stored), Some(card)) = (&t.stored, &order.card) else {
-            orders::append_event(tx, order_id, "card_not_saved", &json!({"why": "the payment gave no reuse token"}))
-                .await?;
+            orders::append_event(tx, order_id, "card_not_saved", &json!({"why": "the payment gave no reuse token"}));
             return Ok(());
         };
         let (month, year) = stored.expiry.unwrap_or((card.expiry_month, card.expiry_year));
@@ -798,7 +792,7 @@ impl Checkout<'_> {
         };
         let id = saved_cards::insert_card(tx, &new).await?;
         let token_last4 = crate::domain::saved_card::token_last_four(&stored.token);
-        orders::append_event(tx, order_id, "card_saved", &json!({"card_id": id, "token_last4": token_last4})).await?;
+        orders::append_event(tx, order_id, "card_saved", &json!({"card_id": id, "token_last4": token_last4}));
         Ok(())
     }
 
@@ -856,7 +850,7 @@ impl Checkout<'_> {
                     },
                 )
                 .await?;
-                orders::append_event(&mut tx, order_id, "payment_answered", &t.details).await?;
+                orders::append_event(&mut tx, order_id, "payment_answered", &t.details);
                 let digits = t.digits.as_ref().map(|(b, l)| (b.as_str(), l.as_str()));
                 self.correct_card(&mut tx, order_id, "payment", t.brand, digits).await?;
                 if attempt == AttemptStatus::Succeeded {
@@ -886,8 +880,7 @@ impl Checkout<'_> {
                     order_id,
                     "payment_failed",
                     &json!({"error": message, "outcome_unknown": unknown}),
-                )
-                .await?;
+                );
                 let (status, why) = if unknown {
                     (PaymentStatus::Unknown, reason::UNKNOWN)
                 } else {
@@ -957,7 +950,7 @@ impl Checkout<'_> {
                 let mut tx = db::begin_write(self.pool).await?;
                 let details =
                     json!({"idempotency_key": attempt.idempotency_key, "read": attempt.provider_transaction_id});
-                orders::append_event(&mut tx, order_id, "payment_resolution", &details).await?;
+                orders::append_event(&mut tx, order_id, "payment_resolution", &details);
                 tx.commit().await?;
                 Ok(t)
             }

@@ -81,8 +81,7 @@ async fn apply(state: &AppState, provider: Provider, n: Event) -> Result<&'stati
         "notification_received",
         &json!({"event": n.name, "event_id": n.id, "transaction_id": n.txn.id, "status": n.txn.status,
                 "amount_minor": n.txn.amount, "parent_id": n.parent_id}),
-    )
-    .await?;
+    );
     let order = orders::get_locked(&mut tx, &order_id).await?;
     match n.kind {
         EventKind::Action(action) => {

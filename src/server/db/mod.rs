@@ -148,9 +148,13 @@ async fn connect_sqlite(database_url: &str) -> Result<Database, sqlx::Error> {
     conn.close().await?;
     let mut conn = AnyConnection::connect(database_url).await?;
     sqlx::Executor::execute(&mut conn, SQLITE_PRAGMAS).await?;
+    // No ping before each read (sqlx pings every connection it lends, and again when it is returned): a
+    // SQLite connection is a thread of this process, and each ping a round trip to it; a broken one is still
+    // found by the ping on its return.
     let read = AnyPoolOptions::new()
         .max_connections(8)
         .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
         .after_connect(|conn, _| {
             Box::pin(async move { sqlx::Executor::execute(conn, SQLITE_PRAGMAS).await.map(|_| ()) })
         })
@@ -193,7 +197,12 @@ async fn connect_postgres(database_url: &str) -> Result<Database, sqlx::Error> {
 
 /// A write transaction: a savepoint in SQLite's shared one, or a PostgreSQL transaction holding the write
 /// lock. Dropping it without `commit` undoes its work.
-pub struct Tx(TxKind);
+pub struct Tx {
+    kind: TxKind,
+    /// Order events appended in this transaction, written by one statement when it commits (each statement
+    /// is a round trip to SQLite's connection thread; a checkout appends nine).
+    events: Vec<orders::PendingEvent>,
+}
 
 enum TxKind {
     Shared {
@@ -211,7 +220,7 @@ impl std::ops::Deref for Tx {
     type Target = AnyConnection;
 
     fn deref(&self) -> &AnyConnection {
-        match &self.0 {
+        match &self.kind {
             TxKind::Shared { guard, .. } => &guard.as_ref().expect("an open write transaction").conn,
             TxKind::Own { tx, .. } => tx.as_ref().expect("an open write transaction"),
         }
@@ -220,7 +229,7 @@ impl std::ops::Deref for Tx {
 
 impl std::ops::DerefMut for Tx {
     fn deref_mut(&mut self) -> &mut AnyConnection {
-        match &mut self.0 {
+        match &mut self.kind {
             TxKind::Shared { guard, .. } => &mut guard.as_mut().expect("an open write transaction").conn,
             TxKind::Own { tx, .. } => tx.as_mut().expect("an open write transaction"),
         }
@@ -230,7 +239,7 @@ impl std::ops::DerefMut for Tx {
 impl Drop for Tx {
     fn drop(&mut self) {
         // A PostgreSQL transaction rolls itself back when dropped.
-        let TxKind::Shared { guard, .. } = &mut self.0 else { return };
+        let TxKind::Shared { guard, .. } = &mut self.kind else { return };
         let Some(mut writer) = guard.take() else { return };
         writer.abandoned = true;
         // Undo it now, and end the shared transaction if no other job's work waits in it, so the write lock
@@ -311,7 +320,7 @@ pub async fn begin_write(db: &Database) -> Result<Tx, sqlx::Error> {
         let queued = db.pg_writers.clone().lock_owned().await;
         let mut tx = db.read.begin().await?;
         sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
-        return Ok(Tx(TxKind::Own { tx: Some(tx), _queued: queued }));
+        return Ok(Tx { kind: TxKind::Own { tx: Some(tx), _queued: queued }, events: Vec::new() });
     };
     let mut writer = shared.clone().lock_owned().await;
     writer.settle().await?;
@@ -322,13 +331,15 @@ pub async fn begin_write(db: &Database) -> Result<Tx, sqlx::Error> {
         writer.exec("BEGIN IMMEDIATE").await?;
         writer.open = true;
     }
-    Ok(Tx(TxKind::Shared { guard: Some(writer), writer: shared.clone() }))
+    Ok(Tx { kind: TxKind::Shared { guard: Some(writer), writer: shared.clone() }, events: Vec::new() })
 }
 
 impl Tx {
     /// Keeps this job's work and returns once it is on disk.
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        let (guard, shared) = match &mut self.0 {
+        let events = std::mem::take(&mut self.events);
+        orders::insert_events(&mut self, &events).await?;
+        let (guard, shared) = match &mut self.kind {
             TxKind::Shared { guard, writer } => (guard, writer.clone()),
             TxKind::Own { tx, .. } => return tx.take().expect("an open write transaction").commit().await,
         };

@@ -152,14 +152,22 @@ pub async fn insert(tx: &mut Tx, new: &NewOrder) -> Result<String, OrderError> {
             "provider": new.provider.as_str(),
             "capture_mode": new.capture_mode.as_str(),
         }),
-    )
-    .await?;
+    );
     Ok(id)
 }
 
 /// Moves an order to `to` if the state machine allows it from its current status, recording an event. An order
 /// that moves on waits for the shopper no more: what it waited with (and the card in it) goes.
 pub async fn transition(tx: &mut Tx, id: &str, to: PaymentStatus) -> Result<PaymentStatus, OrderError> {
+    move_to(tx, id, to, None).await
+}
+
+/// Moves the order to `to` (if allowed) and records why, in words a shopper understands.
+pub async fn finish(tx: &mut Tx, id: &str, to: PaymentStatus, reason: &str) -> Result<PaymentStatus, OrderError> {
+    move_to(tx, id, to, Some(reason)).await
+}
+
+async fn move_to(tx: &mut Tx, id: &str, to: PaymentStatus, reason: Option<&str>) -> Result<PaymentStatus, OrderError> {
     let current: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut **tx)
@@ -168,23 +176,18 @@ pub async fn transition(tx: &mut Tx, id: &str, to: PaymentStatus) -> Result<Paym
     let from = PaymentStatus::parse(&current).ok_or(OrderError::Corrupt("status"))?;
     let to = from.transition(to)?;
     sqlx::query(
-        "UPDATE orders SET status = $1, updated_at = $2, awaiting = CASE WHEN $3 THEN awaiting ELSE NULL END
-         WHERE id = $4",
+        "UPDATE orders SET status = $1, updated_at = $2, awaiting = CASE WHEN $3 THEN awaiting ELSE NULL END,
+            outcome_reason = coalesce($4, outcome_reason)
+         WHERE id = $5",
     )
     .bind(to.as_str())
     .bind(now_ms())
     .bind(to == PaymentStatus::Authenticating)
+    .bind(reason)
     .bind(id)
     .execute(&mut **tx)
     .await?;
-    append_event(tx, id, "status_changed", &serde_json::json!({"from": from.as_str(), "to": to.as_str()})).await?;
-    Ok(to)
-}
-
-/// Moves the order to `to` (if allowed) and records why, in words a shopper understands.
-pub async fn finish(tx: &mut Tx, id: &str, to: PaymentStatus, reason: &str) -> Result<PaymentStatus, OrderError> {
-    let to = transition(tx, id, to).await?;
-    sqlx::query("UPDATE orders SET outcome_reason = $1 WHERE id = $2").bind(reason).bind(id).execute(&mut **tx).await?;
+    append_event(tx, id, "status_changed", &serde_json::json!({"from": from.as_str(), "to": to.as_str()}));
     Ok(to)
 }
 
@@ -349,19 +352,40 @@ pub async fn with_status(pool: &Pool, status: PaymentStatus) -> Result<Vec<Strin
     Ok(sqlx::query_scalar("SELECT id FROM orders WHERE status = $1").bind(status.as_str()).fetch_all(pool).await?)
 }
 
-pub async fn append_event(
-    tx: &mut Tx,
-    order_id: &str,
-    kind: &str,
-    details: &serde_json::Value,
-) -> Result<(), OrderError> {
-    sqlx::query("INSERT INTO order_events (order_id, kind, details, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(order_id)
-        .bind(kind)
-        .bind(details.to_string())
-        .bind(now_ms())
-        .execute(&mut **tx)
-        .await?;
+/// An event of an order's timeline, kept by its write transaction until it commits.
+pub struct PendingEvent {
+    order_id: String,
+    kind: String,
+    details: String,
+    at: i64,
+}
+
+/// Adds an event to the order's timeline: stored when the transaction commits (with it), gone if it does not.
+pub fn append_event(tx: &mut Tx, order_id: &str, kind: &str, details: &serde_json::Value) {
+    tx.events.push(PendingEvent {
+        order_id: order_id.to_owned(),
+        kind: kind.to_owned(),
+        details: details.to_string(),
+        at: now_ms(),
+    });
+}
+
+/// Writes a transaction's events, in the order they were appended, in one statement.
+pub(super) async fn insert_events(tx: &mut Tx, events: &[PendingEvent]) -> Result<(), sqlx::Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut sql = String::from("INSERT INTO order_events (order_id, kind, details, created_at) VALUES ");
+    for i in 0..events.len() {
+        let n = i * 4;
+        let sep = if i == 0 { "" } else { ", " };
+        sql.push_str(&format!("{sep}(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
+    }
+    let mut query = sqlx::query(&sql);
+    for e in events {
+        query = query.bind(&e.order_id).bind(&e.kind).bind(&e.details).bind(e.at);
+    }
+    query.execute(&mut **tx).await?;
     Ok(())
 }
 
