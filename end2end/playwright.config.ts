@@ -17,7 +17,7 @@ const port = process.env.E2E_PORT;
 const root = path.resolve(__dirname, '..');
 const binary = process.env.E2E_SERVER_BIN ?? path.join(root, 'target', 'release', 'card-checkout');
 
-/** One app server: the release build on a fresh SQLite file, against the embedded sandbox. */
+/** One app server (E2E_SERVER_BIN, default the release build) on a fresh SQLite file, against the embedded sandbox. */
 function server(port: string, database: string, env: Record<string, string> = {}) {
   return {
     command: binary,

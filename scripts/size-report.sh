@@ -4,12 +4,13 @@
 # every script and wasm file the page references, plus any other wasm or JS in the site's pkg folder (split
 # chunks, which a page fetches on demand), then the stylesheet on its own. The provider SDKs that checkout.js
 # loads when the form needs them (Songbird, verifone.js) are the providers' code and are not counted.
-# Run after `cargo leptos build --release`. Environment: CARGO_TARGET_DIR (where the server binary is),
-# LEPTOS_SITE_ROOT (default target/site), SIZE_REPORT_PORT (first port tried, default 3190).
+# Run after `cargo leptos build --release` (or its `--frontend-only` with SERVER_BIN naming a debug server: the
+# page is the same). Environment: SERVER_BIN (default $CARGO_TARGET_DIR/release/card-checkout), LEPTOS_SITE_ROOT
+# (default target/site), SIZE_REPORT_PORT (first port tried, default 3190).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 site=${LEPTOS_SITE_ROOT:-target/site}
-binary=${CARGO_TARGET_DIR:-target}/release/card-checkout
+binary=${SERVER_BIN:-${CARGO_TARGET_DIR:-target}/release/card-checkout}
 port=${SIZE_REPORT_PORT:-3190}
 budget_kb=150
 for f in "$binary" "$site/pkg/card-checkout.css"; do

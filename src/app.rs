@@ -44,8 +44,9 @@ fn IslandScripts(options: LeptosOptions) -> impl IntoView {
         context.set_is_hydrating(false);
     }
     let pkg = format!("/{}/{}", options.site_pkg_dir, options.output_name);
-    let wasm =
-        if option_env!("LEPTOS_OUTPUT_NAME").is_some() { format!("{pkg}.wasm") } else { format!("{pkg}_bg.wasm") };
+    // cargo-leptos names the bundle `<output-name>.wasm` (not wasm-bindgen's `_bg.wasm`), and a server built
+    // by plain cargo (the tests' debug build, serving a site cargo-leptos built) must find it too.
+    let wasm = format!("{pkg}.wasm");
     let nonce = leptos::nonce::use_nonce();
     let script = format!(
         "import init, * as islands from '{pkg}.js';\
