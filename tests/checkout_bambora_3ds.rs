@@ -196,6 +196,23 @@ async fn a_3ds2_challenge_passed_at_the_bank_pays_once_and_lands_on_the_receipt(
     assert_eq!(res.0, format!("{}/checkout/{id}", app.url));
 }
 
+/// The sweep's scrub clears what ended checkouts left, not what a shopper at the bank comes back with: the
+/// bank's page can take minutes, and sweeps run meanwhile (every 30 s by default).
+#[tokio::test]
+async fn a_sweep_while_the_shopper_is_at_the_bank_keeps_what_the_return_needs() {
+    let app = spawn(&[]).await;
+    let shopper = Shopper::new(&app).await;
+    let next = place(&app, &shopper, CHALLENGE_3DS2, "mug:1").await;
+    let id = order_id(&next);
+    card_checkout::server::db::retention::scrub(&app.db).await.unwrap();
+    let browser = Browser::default();
+    let bank = to_the_bank(&app, &browser, &next).await;
+    card_checkout::server::db::retention::scrub(&app.db).await.unwrap();
+    at_the_bank(bank, &browser, "Submit", &[PASSWORD]).await;
+    let order = shopper.order(&id).await;
+    assert_eq!(order["status"], "Captured", "{order}");
+}
+
 #[tokio::test]
 async fn a_3ds1_challenge_returns_pares_and_md() {
     let app = spawn(&[]).await;

@@ -12,7 +12,8 @@
 use super::{Database, Engine, begin_write};
 
 /// Clears the stored request of attempts that have ended (only one whose answer is still awaited or unknown
-/// keeps it, to be sent again with its key), and what orders no longer waiting for the shopper waited with;
+/// keeps it, to be sent again with its key), and what orders no longer waiting for the shopper waited with
+/// (one waiting at a challenge or at the bank's page keeps it);
 /// then checkpoints SQLite's log into the file and truncates it, or vacuums PostgreSQL's two tables.
 pub async fn scrub(db: &Database) -> Result<(), sqlx::Error> {
     let mut tx = begin_write(db).await?;
@@ -23,11 +24,15 @@ pub async fn scrub(db: &Database) -> Result<(), sqlx::Error> {
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    let awaiting =
-        sqlx::query("UPDATE orders SET awaiting = NULL WHERE awaiting IS NOT NULL AND status <> 'authenticating'")
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+    // An order waits for the shopper while authenticating (a challenge) and while authorizing at the bank's
+    // page (Bambora): the sweeper expires those it gave up on, which clears what they waited with.
+    let awaiting = sqlx::query(
+        "UPDATE orders SET awaiting = NULL
+         WHERE awaiting IS NOT NULL AND status NOT IN ('authenticating', 'authorizing')",
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     tx.commit().await?;
     match db.engine() {
         Engine::Sqlite => super::checkpoint(db).await,
