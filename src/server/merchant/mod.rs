@@ -239,12 +239,12 @@ async fn order_csv(State(state): State<AppState>, _merchant: Merchant, Query(q):
     res
 }
 
-/// The order and everything about it, or the page that says why not.
 /// The order's page again, with why what the merchant asked was refused.
 fn refused(merchant: &Merchant, detail: &OrderDetail, message: &str) -> Response {
     page(StatusCode::UNPROCESSABLE_ENTITY, pages::order_detail(&merchant.user, detail, None, Some(message)))
 }
 
+/// The order and everything about it, or the page that says why not.
 async fn load_detail(state: &AppState, id: &str) -> Result<OrderDetail, Response> {
     state.history().detail(id).await.map_err(|e| match e {
         OrderError::NotFound => page(StatusCode::NOT_FOUND, pages::problem("There is no such order.")),
