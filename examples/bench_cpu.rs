@@ -9,7 +9,8 @@
 //!     scripts/bench-checkout.sh [step_secs] [runs] [run_secs] [rate_step]
 //!
 //! 1. Open-loop steps of `rate_step` checkouts/s, `step_secs` each: the app's utime+stime (`/proc/<pid>/stat`)
-//!    per checkout, and the highest rate whose `place_order` p99 (round trip) is ≤ 10 ms with no errors.
+//!    per checkout (and the part of it on SQLite's connection threads), the bytes it wrote to disk per
+//!    checkout, and the highest rate whose `place_order` p99 (round trip) is ≤ 10 ms with no errors.
 //! 2. `runs` runs of `run_secs` at 50 % and 80 % of that rate: p99 and p99.9 of each server call, round trip
 //!    and ours (round trip minus the provider time the server reports in `Server-Timing`), as median and
 //!    spread (min–max) over the runs; one run's per-second series to `target/bench-checkout-series.csv`.
@@ -108,6 +109,30 @@ fn cpu_time(pid: u32, tick: f64) -> Duration {
     Duration::from_secs_f64(ticks as f64 / tick)
 }
 
+/// CPU time of `pid`'s SQLite connection threads (sqlx runs each connection on a thread of its own, named
+/// `sqlx-sqlite-worker-N`): the database engine's work, the WAL writes and fsyncs included. Threads that ended
+/// are not counted (SQLite's live as long as their connections).
+fn sqlite_cpu_time(pid: u32, tick: f64) -> Duration {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return Duration::ZERO };
+    let ticks: u64 = tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("stat")).ok())
+        .filter_map(|stat| {
+            let (name, rest) = stat.split_once(" (")?.1.rsplit_once(')')?;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+            name.starts_with("sqlx-sqlite").then_some(ticks)
+        })
+        .sum();
+    Duration::from_secs_f64(ticks as f64 / tick)
+}
+
+/// Bytes `pid` has caused to be written to storage (`write_bytes` of `/proc/<pid>/io`): the WAL and, at
+/// checkpoints, the database file.
+fn disk_written(pid: u32) -> u64 {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
+    io.lines().find_map(|l| l.strip_prefix("write_bytes:")?.trim().parse().ok()).unwrap_or(0)
+}
+
 /// Context switches (voluntary and not) of all the threads of `pid` now, from `/proc/<pid>/task/*/status`.
 fn context_switches(pid: u32) -> u64 {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0 };
@@ -196,7 +221,7 @@ async fn run(step_secs: u64, runs: usize, run_secs: u64, rate_step: u64, cores: 
 
     println!("\n1. open-loop steps of {step_secs} s: the app's CPU per checkout, place_order p99 (round trip)");
     println!(
-        "   rate/s   done/s  app CPU/checkout  switches/checkout  app CPU %  sandbox CPU %  place p99  place ours p99  errors"
+        "   rate/s   done/s  app CPU/checkout  of it SQLite  disk KB/checkout  switches/checkout  app CPU %  sandbox CPU %  place p99  place ours p99  errors"
     );
     let mut best = 0;
     let mut rate = rate_step;
@@ -205,9 +230,11 @@ async fn run(step_secs: u64, runs: usize, run_secs: u64, rate_step: u64, cores: 
         let place = r.calls.get("place_order");
         let p99 = place.map_or(f64::INFINITY, |c| c.p99);
         println!(
-            "   {rate:>6} {:>8.0} {:>14.3} ms {:>18.0} {:>10.0} {:>14.0} {:>8.2} ms {:>11.2} ms {:>7}",
+            "   {rate:>6} {:>8.0} {:>14.3} ms {:>10.3} ms {:>16.0} {:>18.0} {:>10.0} {:>14.0} {:>8.2} ms {:>11.2} ms {:>7}",
             r.done as f64 / r.elapsed.as_secs_f64(),
             ms(r.app_cpu) / r.done.max(1) as f64,
+            ms(r.app_sqlite_cpu) / r.done.max(1) as f64,
+            r.app_disk as f64 / 1024.0 / r.done.max(1) as f64,
             r.app_switches as f64 / r.done.max(1) as f64,
             100.0 * r.app_cpu.as_secs_f64() / r.elapsed.as_secs_f64(),
             100.0 * r.sandbox_cpu.as_secs_f64() / r.elapsed.as_secs_f64(),
@@ -295,6 +322,10 @@ struct RunResult {
     app_cpu: Duration,
     /// The app's context switches, all threads.
     app_switches: u64,
+    /// The part of `app_cpu` spent on SQLite's connection threads.
+    app_sqlite_cpu: Duration,
+    /// Bytes the app wrote to storage.
+    app_disk: u64,
     sandbox_cpu: Duration,
     calls: BTreeMap<&'static str, Stats>,
     /// CSV: second, call, n, p50, p99, max (round trip, ms), ours p99 (ms).
@@ -311,6 +342,7 @@ async fn one_run(env: &Env, rate: u64, secs: u64) -> RunResult {
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let (app_before, sandbox_before) = (cpu_time(env.app_pid, env.tick), cpu_time(env.sandbox_pid, env.tick));
     let switches_before = context_switches(env.app_pid);
+    let (sqlite_before, disk_before) = (sqlite_cpu_time(env.app_pid, env.tick), disk_written(env.app_pid));
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(n);
     for (i, card) in cards.into_iter().enumerate() {
@@ -331,6 +363,8 @@ async fn one_run(env: &Env, rate: u64, secs: u64) -> RunResult {
     let elapsed = started.elapsed();
     let app_cpu = cpu_time(env.app_pid, env.tick) - app_before;
     let app_switches = context_switches(env.app_pid).saturating_sub(switches_before);
+    let app_sqlite_cpu = sqlite_cpu_time(env.app_pid, env.tick).saturating_sub(sqlite_before);
+    let app_disk = disk_written(env.app_pid).saturating_sub(disk_before);
     let sandbox_cpu = cpu_time(env.sandbox_pid, env.tick) - sandbox_before;
     let record = Arc::into_inner(record).unwrap();
     let samples = record.samples.into_inner().unwrap();
@@ -378,6 +412,8 @@ async fn one_run(env: &Env, rate: u64, secs: u64) -> RunResult {
         elapsed,
         app_cpu,
         app_switches,
+        app_sqlite_cpu,
+        app_disk,
         sandbox_cpu,
         calls,
         series,

@@ -79,3 +79,30 @@ async fn declined_payments_are_limited_per_card() {
     assert!(!kept.is_empty(), "the counters live in the database");
     assert!(kept.iter().all(|k| !k.contains("400000") && !k.contains(declined)), "{kept:?}");
 }
+
+/// A place is counted in the transaction that creates its order: one the server refuses before that (here
+/// for billing details it cannot accept) costs the shopper nothing, and one refused by the limit leaves no
+/// hit and no order.
+#[tokio::test]
+async fn a_place_counts_with_its_order() {
+    let app = app_with(&[("CHECKOUT_PLACES_PER_ADDRESS", "2")]).await;
+    let shopper = Shopper::at(&app, "203.0.113.1").await;
+    for _ in 0..3 {
+        let (_, mut input, _) = shopper.prepare("4000000000001000", "4000000000001000", "tee:1").await.unwrap();
+        input["billing"]["email"] = json!("not an email");
+        let (status, body) = shopper.call("checkout/place", json!({"input": input})).await;
+        assert_eq!(status, 422, "{body}");
+    }
+    for _ in 0..2 {
+        let placed = shopper.place("4000000000001000", "tee:1").await;
+        assert_eq!(shopper.order(&order_id(&placed.next)).await["status"], "Captured");
+    }
+    let (status, body) = shopper.try_place("4000000000001000", "4000000000001000", "tee:1").await.err().unwrap();
+    assert_limited(status, &body, "a third place");
+    let hits: i64 = sqlx::query_scalar("SELECT count(*) FROM checkout_limit_hits WHERE scope = 'place'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders").fetch_one(&app.pool).await.unwrap();
+    assert_eq!((hits, orders), (2, 2));
+}

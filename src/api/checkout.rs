@@ -52,6 +52,7 @@ fn map_error(e: crate::server::checkout::CheckoutError) -> CheckoutFnError {
         E::Invalid(fields) => CheckoutFnError::Invalid(fields),
         E::NotFound => CheckoutFnError::NotFound,
         E::Conflict(m) => CheckoutFnError::Conflict(m),
+        E::Limited(e) => limited(e),
         E::Store(s) => super::error::internal("checkout store", s),
         E::Unavailable(e) => {
             tracing::warn!(error = %e, "could not prepare the browser's part of the checkout");
@@ -121,7 +122,7 @@ pub async fn start_checkout(cart: String) -> Result<CheckoutStart, CheckoutFnErr
 pub async fn place_order(input: PlaceOrderInput) -> Result<NextStep, CheckoutFnError> {
     use crate::{domain::checkout::PlaceOrder, server::state::AppState};
     let state = AppState::current();
-    state.limits().place(&client_address(&state), &input.card).await.map_err(limited)?;
+    state.limits().card(&input.card).await.map_err(limited)?;
     // 3-D Secure 2 takes the user agent and the Accept header from the request itself, as sent.
     let browser = input.browser.map(|mut b| {
         if let Some(agent) = request_header(axum::http::header::USER_AGENT) {
@@ -150,6 +151,7 @@ pub async fn place_order(input: PlaceOrderInput) -> Result<NextStep, CheckoutFnE
         session_id: input.session_id,
         encrypted_card: input.encrypted_card,
         card_token: input.card_token,
+        client_address: client_address(&state),
     };
     let next = state.checkout().place_order(order).await.map_err(map_error)?;
     count_outcome(&state, &next).await;

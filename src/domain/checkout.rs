@@ -150,6 +150,8 @@ pub struct PlaceOrder {
     pub save_card: bool,
     /// A saved card, and the email the shopper's session confirmed (none without a session).
     pub saved_card: Option<(SavedCardPayment, Option<String>)>,
+    /// Where the submit came from, as the rate limits count it.
+    pub client_address: String,
 }
 
 /// What the browser does next.

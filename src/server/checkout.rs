@@ -27,6 +27,7 @@ use crate::server::{
         payments::{self, AttemptAnswer, AttemptKind, AttemptStatus},
         sealed::Seal,
     },
+    limits::{LimitError, Limits},
     providers::{
         Acquirer, AuthFailure, AuthRequest, Authentication, Authenticator, BankAnswer, BankReturn, BankVisit, CardForm,
         Challenge, Credential, DeclineReason, InlineAuthentication, LostPayment, PaymentOrder, Proof, ProviderError,
@@ -44,6 +45,9 @@ pub enum CheckoutError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// A card-testing brake (`limits`).
+    #[error(transparent)]
+    Limited(#[from] LimitError),
     #[error(transparent)]
     Store(#[from] OrderError),
     /// A provider could not prepare what the browser needs: nothing was charged, try again.
@@ -179,6 +183,7 @@ impl Checkout<'_> {
             .map_err(|e| CheckoutError::Invalid(vec![FieldError::new("cart", e.to_string())]))?;
         let capture_mode = if self.settings.shop.pre_auth { CaptureMode::PreAuth } else { CaptureMode::Sale };
         let mut tx = db::begin_write(self.pool).await?;
+        Limits { pool: self.pool, settings: &self.settings.limits }.place(&mut tx, &input.client_address).await?;
         // A repeated submit (asked inside the write transaction, not before it: one read fewer for every
         // order). If the order of a submit that raced this one is not committed yet (readers cannot see it),
         // this empty transaction's commit returns once that order's has.

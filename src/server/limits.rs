@@ -55,16 +55,23 @@ impl Limits<'_> {
         }
     }
 
-    /// Counts a `checkout/place` from `address` with `card` (as the browser describes it; the failures it is
-    /// checked against were counted with the provider's description), unless either has had its share.
-    pub async fn place(&self, address: &str, card: &CardSummary) -> Result<(), LimitError> {
+    /// Refuses a `checkout/place` with `card` (as the browser describes it; the failures it is checked against
+    /// were counted with the provider's description) once the card has had its share of failures.
+    pub async fn card(&self, card: &CardSummary) -> Result<(), LimitError> {
         let s = self.settings;
         let card_window = since(s.card_window_minutes);
-        if !limits::below(self.pool, Scope::CardFailure, &fingerprint(card), s.card_failures, card_window).await? {
-            return Err(LimitError::Reached(message::CARD));
+        match limits::below(self.pool, Scope::CardFailure, &fingerprint(card), s.card_failures, card_window).await? {
+            true => Ok(()),
+            false => Err(LimitError::Reached(message::CARD)),
         }
+    }
+
+    /// Counts a `checkout/place` from `address` in the transaction that creates its order (one commit, not
+    /// two, on the way to the provider), unless the address has had its share.
+    pub async fn place(&self, tx: &mut db::Tx, address: &str) -> Result<(), LimitError> {
+        let s = self.settings;
         let window = since(s.address_window_minutes);
-        match limits::take(self.pool, Scope::Place, address, s.places_per_address, window).await? {
+        match limits::take_in(tx, Scope::Place, address, s.places_per_address, window).await? {
             true => Ok(()),
             false => Err(LimitError::Reached(message::ADDRESS)),
         }

@@ -1,7 +1,7 @@
 //! The counters of the checkout's rate limits (per client address, per card fingerprint). They live in the
 //! database so that instances sharing it share them.
 
-use super::{Database, begin_write, now_ms};
+use super::{Database, Tx, begin_write, now_ms};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
@@ -30,6 +30,13 @@ const COUNT: &str = "SELECT count(*) FROM checkout_limit_hits WHERE scope = $1 A
 /// the limit.
 pub async fn take(db: &Database, scope: Scope, key: &str, limit: i64, since_ms: i64) -> Result<bool, sqlx::Error> {
     let mut tx = begin_write(db).await?;
+    let counted = take_in(&mut tx, scope, key, limit, since_ms).await?;
+    tx.commit().await?;
+    Ok(counted)
+}
+
+/// `take` in the caller's write transaction: the hit is kept only if that transaction commits.
+pub async fn take_in(tx: &mut Tx, scope: Scope, key: &str, limit: i64, since_ms: i64) -> Result<bool, sqlx::Error> {
     let counted = sqlx::query(
         "INSERT INTO checkout_limit_hits (scope, key, at) SELECT $1, $2, $3
          WHERE (SELECT count(*) FROM checkout_limit_hits WHERE scope = $1 AND key = $2 AND at >= $4) < $5",
@@ -39,11 +46,10 @@ pub async fn take(db: &Database, scope: Scope, key: &str, limit: i64, since_ms: 
     .bind(now_ms())
     .bind(since_ms)
     .bind(limit)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?
     .rows_affected()
         == 1;
-    tx.commit().await?;
     Ok(counted)
 }
 
