@@ -24,7 +24,10 @@ use std::{
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
-use support::{cardinal_setup as setup, encrypt_card, ms, percentile};
+use support::{
+    cardinal_setup as setup, encrypt_card, ms, percentile,
+    procfs::{clock_tick, context_switches, cpu_time, disk_written, pin, sqlite_cpu_time},
+};
 
 const CALLS: [&str; 3] = ["start_checkout", "place_order", "order_result"];
 /// The goal `place_order` p99 for a rate to count as sustained.
@@ -68,11 +71,6 @@ fn main() {
     runtime.block_on(run(step_secs, runs, run_secs, rate_step, cores));
 }
 
-fn pin(pid: u32, core: usize) {
-    let ok = Command::new("taskset").args(["-a", "-p", "-c", &core.to_string(), &pid.to_string()]).output();
-    assert!(ok.is_ok_and(|o| o.status.success()), "taskset is needed to pin processes (util-linux)");
-}
-
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -98,56 +96,6 @@ fn spawn(core: usize, args: &[&str], vars: &[(&str, String)]) -> Proc {
         cmd.env(k, v);
     }
     Proc(cmd.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", app_binary())))
-}
-
-/// utime + stime of every thread of `pid`, from `/proc/<pid>/stat` (fields 14 and 15, in clock ticks).
-fn cpu_time(pid: u32, tick: f64) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // The command name may hold spaces; the fields after it are fixed (state is field 3).
-    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    Duration::from_secs_f64(ticks as f64 / tick)
-}
-
-/// CPU time of `pid`'s SQLite connection threads (sqlx runs each connection on a thread of its own, named
-/// `sqlx-sqlite-worker-N`): the database engine's work, the WAL writes and fsyncs included. Threads that ended
-/// are not counted (SQLite's live as long as their connections).
-fn sqlite_cpu_time(pid: u32, tick: f64) -> Duration {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return Duration::ZERO };
-    let ticks: u64 = tasks
-        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("stat")).ok())
-        .filter_map(|stat| {
-            let (name, rest) = stat.split_once(" (")?.1.rsplit_once(')')?;
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-            name.starts_with("sqlx-sqlite").then_some(ticks)
-        })
-        .sum();
-    Duration::from_secs_f64(ticks as f64 / tick)
-}
-
-/// Bytes `pid` has caused to be written to storage (`write_bytes` of `/proc/<pid>/io`): the WAL and, at
-/// checkpoints, the database file.
-fn disk_written(pid: u32) -> u64 {
-    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
-    io.lines().find_map(|l| l.strip_prefix("write_bytes:")?.trim().parse().ok()).unwrap_or(0)
-}
-
-/// Context switches (voluntary and not) of all the threads of `pid` now, from `/proc/<pid>/task/*/status`.
-fn context_switches(pid: u32) -> u64 {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0 };
-    tasks
-        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("status")).ok())
-        .flat_map(|status| {
-            status
-                .lines()
-                .filter_map(|l| {
-                    l.strip_prefix("voluntary_ctxt_switches:").or(l.strip_prefix("nonvoluntary_ctxt_switches:"))
-                })
-                .filter_map(|v| v.trim().parse::<u64>().ok())
-                .collect::<Vec<_>>()
-        })
-        .sum()
 }
 
 async fn wait_healthy(http: &reqwest::Client, url: &str) {
@@ -197,11 +145,7 @@ async fn run(step_secs: u64, runs: usize, run_secs: u64, rate_step: u64, cores: 
     let http = reqwest::Client::builder().pool_max_idle_per_host(1024).build().unwrap();
     wait_healthy(&http, &format!("{sandbox}/sandbox/verifone/keys/{}", support_alias())).await;
     wait_healthy(&http, &format!("{app}/health")).await;
-    let tick: f64 = String::from_utf8(Command::new("getconf").arg("CLK_TCK").output().unwrap().stdout)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let tick = clock_tick();
     let env = Env {
         key: support::encryption_key(&http, &sandbox).await,
         year: card_checkout::server::clock::today().year + 3,

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod procfs;
+
 use base64::{Engine, engine::general_purpose::STANDARD};
 use card_checkout::server::{config::Settings, config::sandbox_defaults as d, startup::Application};
 use pgp::composed::{ArmorOptions, Deserializable, MessageBuilder, SignedPublicKey};
