@@ -43,45 +43,36 @@ fn key(i: usize) -> String {
     format!("order-{:08}", (i * 7919) as i64 % ROWS)
 }
 
-async fn reads_any(conn: &mut AnyConnection, n: usize) {
+/// `n` statements on `conn`: reads of a row by its key or, in one transaction rolled back at the end,
+/// updates of it.
+async fn statements<DB: sqlx::Database>(conn: &mut DB::Connection, n: usize, update: bool)
+where
+    for<'e> &'e mut DB::Connection: Executor<'e, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    String: for<'q> sqlx::Encode<'q, DB> + for<'r> sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    if update {
+        conn.execute("BEGIN IMMEDIATE").await.unwrap();
+    }
     for i in 0..n {
-        let status: Option<String> = sqlx::query_scalar("SELECT status FROM t WHERE id = $1")
-            .bind(key(i))
-            .fetch_optional(&mut *conn)
-            .await
-            .unwrap();
-        assert!(status.is_some());
+        if update {
+            sqlx::query("UPDATE t SET n = n + 1 WHERE id = $1").bind(key(i)).execute(&mut *conn).await.unwrap();
+        } else {
+            let status: Option<String> = sqlx::query_scalar("SELECT status FROM t WHERE id = $1")
+                .bind(key(i))
+                .fetch_optional(&mut *conn)
+                .await
+                .unwrap();
+            assert!(status.is_some());
+        }
+    }
+    if update {
+        conn.execute("ROLLBACK").await.unwrap();
     }
 }
 
-async fn reads_native(conn: &mut SqliteConnection, n: usize) {
-    for i in 0..n {
-        let status: Option<String> = sqlx::query_scalar("SELECT status FROM t WHERE id = $1")
-            .bind(key(i))
-            .fetch_optional(&mut *conn)
-            .await
-            .unwrap();
-        assert!(status.is_some());
-    }
-}
-
-async fn updates_any(conn: &mut AnyConnection, n: usize) {
-    conn.execute("BEGIN IMMEDIATE").await.unwrap();
-    for i in 0..n {
-        sqlx::query("UPDATE t SET n = n + 1 WHERE id = $1").bind(key(i)).execute(&mut *conn).await.unwrap();
-    }
-    conn.execute("ROLLBACK").await.unwrap();
-}
-
-async fn updates_native(conn: &mut SqliteConnection, n: usize) {
-    conn.execute("BEGIN IMMEDIATE").await.unwrap();
-    for i in 0..n {
-        sqlx::query("UPDATE t SET n = n + 1 WHERE id = $1").bind(key(i)).execute(&mut *conn).await.unwrap();
-    }
-    conn.execute("ROLLBACK").await.unwrap();
-}
-
-/// The same `n` lookups as `reads_*`, in one statement: SQLite's own work, no road to it.
+/// The same `n` lookups as `statements`, in one statement: SQLite's own work, no road to it.
 async fn reads_inside_sqlite(conn: &mut SqliteConnection, n: usize) {
     let found: i64 = sqlx::query_scalar(
         "WITH RECURSIVE i(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM i WHERE k + 1 < $1)
@@ -125,8 +116,8 @@ async fn run(n: usize, rounds: usize) {
         .unwrap();
     let mut any = AnyConnection::connect(&url).await.unwrap();
     // Warm both statement caches and SQLite's page cache.
-    reads_any(&mut any, 1000).await;
-    reads_native(&mut native, 1000).await;
+    statements::<sqlx::Any>(&mut any, 1000, false).await;
+    statements::<sqlx::Sqlite>(&mut native, 1000, false).await;
 
     let mut rows: Vec<(&str, Vec<(f64, f64)>)> = [
         "read by key, Any connection",
@@ -139,11 +130,11 @@ async fn run(n: usize, rounds: usize) {
     .map(|label| (label, Vec::new()))
     .collect();
     for _ in 0..rounds {
-        rows[0].1.push(measure(n, reads_any(&mut any, n)).await);
-        rows[1].1.push(measure(n, reads_native(&mut native, n)).await);
+        rows[0].1.push(measure(n, statements::<sqlx::Any>(&mut any, n, false)).await);
+        rows[1].1.push(measure(n, statements::<sqlx::Sqlite>(&mut native, n, false)).await);
         rows[2].1.push(measure(n, reads_inside_sqlite(&mut native, n)).await);
-        rows[3].1.push(measure(n, updates_any(&mut any, n)).await);
-        rows[4].1.push(measure(n, updates_native(&mut native, n)).await);
+        rows[3].1.push(measure(n, statements::<sqlx::Any>(&mut any, n, true)).await);
+        rows[4].1.push(measure(n, statements::<sqlx::Sqlite>(&mut native, n, true)).await);
     }
     println!("{n} statements × {rounds} rounds, one core: CPU per statement, µs, median [min–max]");
     println!("  {:<34} {:>22} {:>22}", "", "process", "of it SQLite's thread");
