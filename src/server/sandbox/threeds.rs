@@ -42,7 +42,7 @@ pub struct Store {
     pub sessions: Table<Session>,
     pub authentications: Table<Authentication>,
     /// Cardinal transaction id → authentication id.
-    pub by_transaction: HashMap<String, String>,
+    pub by_transaction: super::Table<String>,
 }
 
 pub struct Session {
