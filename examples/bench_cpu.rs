@@ -14,7 +14,9 @@
 //! 2. `runs` runs of `run_secs` at 50 % and 80 % of that rate: p99 and p99.9 of each server call, round trip
 //!    and ours (round trip minus the provider time the server reports in `Server-Timing`), as median and
 //!    spread (min–max) over the runs; the per-second series of the runs at 80 % to
-//!    `target/bench-checkout-series.csv`, so that a stall shows in the run and second it hit.
+//!    `target/bench-checkout-series.csv`, so that a stall shows in the run and second it hit, with that
+//!    second's CPU on the app's core: the app's, everyone else's, and what the hypervisor took (steal), so a
+//!    stall shows whether it was ours, a neighbour's or the host's.
 
 mod support;
 
@@ -22,14 +24,19 @@ use serde_json::{Value, json};
 use std::{
     collections::BTreeMap,
     process::{Child, Command, Stdio},
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 use support::{
     cardinal_setup as setup, encrypt_card, ms, percentile,
-    procfs::{clock_tick, context_switches, cpu_time, disk_written, pin, sqlite_cpu_time},
+    procfs::{clock_tick, context_switches, core_ticks, cpu_time, disk_written, pin, sqlite_cpu_time},
 };
 
+/// The core the app is pinned to (the sandbox and the load generator have core 0).
+const APP_CORE: usize = 1;
 const CALLS: [&str; 3] = ["start_checkout", "place_order", "order_result"];
 /// The goal `place_order` p99 for a rate to count as sustained.
 const P99_LIMIT_MS: f64 = 10.0;
@@ -136,7 +143,7 @@ async fn run(step_secs: u64, runs: usize, run_secs: u64, rate_step: u64, cores: 
         ],
     );
     let app_proc = spawn(
-        1,
+        APP_CORE,
         &[],
         &[
             ("APP_ADDR", format!("127.0.0.1:{app_port}")),
@@ -161,7 +168,7 @@ async fn run(step_secs: u64, runs: usize, run_secs: u64, rate_step: u64, cores: 
         began: Instant::now(),
     };
     println!(
-        "app pid {} on core 1; sandbox pid {} and this load generator on core 0; machine: {} cores",
+        "app pid {} on core {APP_CORE}; sandbox pid {} and this load generator on core 0; machine: {} cores",
         env.app_pid, env.sandbox_pid, cores
     );
     // Warm-up: connections, SQLite's cache, the allocator.
@@ -205,7 +212,9 @@ async fn run(step_secs: u64, runs: usize, run_secs: u64, rate_step: u64, cores: 
     }
 
     println!("\n2. {runs} runs of {run_secs} s at 50 % and 80 % of {best}/s: median [min–max] over the runs");
-    let mut series = vec!["run,second,since_start,call,n,p50_ms,p99_ms,max_ms,ours_p99_ms\n".to_owned()];
+    let mut series = vec![
+        "run,second,since_start,call,n,p50_ms,p99_ms,max_ms,ours_p99_ms,app_cpu_ms,others_cpu_ms,steal_ms\n".to_owned(),
+    ];
     for share in [50, 80] {
         let rate = best * share / 100;
         let mut all = Vec::new();
@@ -297,6 +306,8 @@ async fn one_run(env: &Env, rate: u64, secs: u64) -> RunResult {
     let switches_before = context_switches(env.app_pid);
     let (sqlite_before, disk_before) = (sqlite_cpu_time(env.app_pid, env.tick), disk_written(env.app_pid));
     let started = Instant::now();
+    let finished = Arc::new(AtomicBool::new(false));
+    let sampler = tokio::spawn(core_seconds(env.app_pid, env.tick, started, finished.clone()));
     let mut tasks = Vec::with_capacity(n);
     for (i, card) in cards.into_iter().enumerate() {
         tokio::time::sleep_until((started + interval * i as u32).into()).await;
@@ -314,6 +325,8 @@ async fn one_run(env: &Env, rate: u64, secs: u64) -> RunResult {
         t.await.unwrap();
     }
     let elapsed = started.elapsed();
+    finished.store(true, Ordering::Relaxed);
+    let core = sampler.await.unwrap();
     let app_cpu = cpu_time(env.app_pid, env.tick) - app_before;
     let app_switches = context_switches(env.app_pid).saturating_sub(switches_before);
     let app_sqlite_cpu = sqlite_cpu_time(env.app_pid, env.tick).saturating_sub(sqlite_before);
@@ -348,8 +361,9 @@ async fn one_run(env: &Env, rate: u64, secs: u64) -> RunResult {
             slot.1.extend(s.ours);
         }
         for (second, (total, ours)) in by_second {
+            let [app, others, steal] = core.get(second as usize).copied().unwrap_or([f64::NAN; 3]);
             series.push(format!(
-                "{second},{},{call},{},{:.3},{:.3},{:.3},{:.3}",
+                "{second},{},{call},{},{:.3},{:.3},{:.3},{:.3},{app:.0},{others:.0},{steal:.0}",
                 (started - env.began).as_secs() + second,
                 total.len(),
                 q(&total, 0.5),
@@ -372,6 +386,27 @@ async fn one_run(env: &Env, rate: u64, secs: u64) -> RunResult {
         calls,
         series,
     }
+}
+
+/// Each second of a run until `finished`: the app's CPU, everyone else's on the app's core (other processes,
+/// the kernel's interrupts) and the time the hypervisor took from that core, in ms (to the clock tick).
+async fn core_seconds(app_pid: u32, tick: f64, started: Instant, finished: Arc<AtomicBool>) -> Vec<[f64; 3]> {
+    let ms_of = |ticks: u64| ticks as f64 * 1000.0 / tick;
+    let read = || (ms(cpu_time(app_pid, tick)), core_ticks(APP_CORE));
+    let mut last = read();
+    let mut seconds = Vec::new();
+    for second in 1.. {
+        tokio::time::sleep_until((started + Duration::from_secs(second)).into()).await;
+        let now = read();
+        let app = now.0 - last.0;
+        let (busy, steal) = (ms_of(now.1.0 - last.1.0), ms_of(now.1.1 - last.1.1));
+        seconds.push([app, (busy - app).max(0.0), steal]);
+        last = now;
+        if finished.load(Ordering::Relaxed) {
+            return seconds;
+        }
+    }
+    unreachable!("the loop returns")
 }
 
 /// Sends, records the round trip and, when the server says how long the providers took inside it

@@ -23,6 +23,15 @@ pub fn cpu_time(pid: u32, tick: f64) -> Duration {
     Duration::from_secs_f64(ticks as f64 / tick)
 }
 
+/// Clock ticks `core` has spent since boot busy (user, nice, system, irq, softirq: any process's, and the
+/// kernel's) and stolen by the hypervisor (runnable, but the host ran something else), from `/proc/stat`.
+pub fn core_ticks(core: usize) -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap();
+    let line = stat.lines().find(|l| l.split_whitespace().next() == Some(&format!("cpu{core}"))).unwrap();
+    let t: Vec<u64> = line.split_whitespace().skip(1).map(|v| v.parse().unwrap()).collect();
+    (t[0] + t[1] + t[2] + t[5] + t[6], t[7])
+}
+
 /// CPU time of `pid`'s SQLite connection threads (sqlx runs each connection on a thread of its own, named
 /// `sqlx-sqlite-worker-N`): the database engine's work, the WAL writes and fsyncs included. Threads that ended
 /// are not counted (SQLite's live as long as their connections).
