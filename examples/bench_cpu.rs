@@ -290,7 +290,7 @@ struct RunResult {
     sandbox_cpu: Duration,
     calls: BTreeMap<&'static str, Stats>,
     /// CSV rows: second of the run, second since the app started, call, n, p50, p99, max (round trip, ms),
-    /// ours p99 (ms).
+    /// ours p99 (ms), and that second's CPU on the app's core (`core_seconds`).
     series: Vec<String>,
 }
 
@@ -395,8 +395,9 @@ async fn core_seconds(app_pid: u32, tick: f64, started: Instant, finished: Arc<A
     let read = || (ms(cpu_time(app_pid, tick)), core_ticks(APP_CORE));
     let mut last = read();
     let mut seconds = Vec::new();
-    for second in 1.. {
-        tokio::time::sleep_until((started + Duration::from_secs(second)).into()).await;
+    loop {
+        let end = started + Duration::from_secs(seconds.len() as u64 + 1);
+        tokio::time::sleep_until(end.into()).await;
         let now = read();
         let app = now.0 - last.0;
         let (busy, steal) = (ms_of(now.1.0 - last.1.0), ms_of(now.1.1 - last.1.1));
@@ -406,7 +407,6 @@ async fn core_seconds(app_pid: u32, tick: f64, started: Instant, finished: Arc<A
             return seconds;
         }
     }
-    unreachable!("the loop returns")
 }
 
 /// Sends, records the round trip and, when the server says how long the providers took inside it

@@ -14,12 +14,18 @@ pub fn clock_tick() -> f64 {
     String::from_utf8(out).unwrap().trim().parse().unwrap()
 }
 
-/// utime + stime of every thread of `pid`, from `/proc/<pid>/stat` (fields 14 and 15, in clock ticks).
+/// The command name and utime + stime (fields 14 and 15, in clock ticks) of a `/proc/.../stat` line.
+fn name_and_ticks(stat: &str) -> Option<(&str, u64)> {
+    // The command name, in parentheses, may hold spaces; the fields after it are fixed (state is field 3).
+    let (name, rest) = stat.split_once(" (")?.1.rsplit_once(')')?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some((name, fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?))
+}
+
+/// utime + stime of every thread of `pid`, from `/proc/<pid>/stat`.
 pub fn cpu_time(pid: u32, tick: f64) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // The command name may hold spaces; the fields after it are fixed (state is field 3).
-    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    let (_, ticks) = name_and_ticks(&stat).unwrap();
     Duration::from_secs_f64(ticks as f64 / tick)
 }
 
@@ -40,9 +46,7 @@ pub fn sqlite_cpu_time(pid: u32, tick: f64) -> Duration {
     let ticks: u64 = tasks
         .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("stat")).ok())
         .filter_map(|stat| {
-            let (name, rest) = stat.split_once(" (")?.1.rsplit_once(')')?;
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+            let (name, ticks) = name_and_ticks(&stat)?;
             name.starts_with("sqlx-sqlite").then_some(ticks)
         })
         .sum();
