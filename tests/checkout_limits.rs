@@ -8,6 +8,7 @@ use common::{
     TestApp,
     checkout::{Shopper, order_id},
 };
+use futures_util::future::join_all;
 use serde_json::{Value, json};
 
 /// Behind a proxy we trust, as in production, so each test client can have its own address.
@@ -99,6 +100,35 @@ async fn a_place_counts_with_its_order() {
     }
     let (status, body) = shopper.try_place("4000000000001000", "4000000000001000", "tee:1").await.err().unwrap();
     assert_limited(status, &body, "a third place");
+    let hits: i64 = sqlx::query_scalar("SELECT count(*) FROM checkout_limit_hits WHERE scope = 'place'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders").fetch_one(&app.pool).await.unwrap();
+    assert_eq!((hits, orders), (2, 2));
+}
+
+/// Places sent at once from one address, past its limit: the count and the order are written together in
+/// the one write transaction, so exactly the limit's worth get through, each with its order.
+#[tokio::test]
+async fn places_at_once_get_no_more_than_the_limit() {
+    let app = app_with(&[("CHECKOUT_PLACES_PER_ADDRESS", "2")]).await;
+    let shopper = Shopper::at(&app, "203.0.113.1").await;
+    let mut inputs = Vec::new();
+    for _ in 0..4 {
+        let (_, input, _) = shopper.prepare("4000000000001000", "4000000000001000", "tee:1").await.unwrap();
+        inputs.push(input);
+    }
+    let answers =
+        join_all(inputs.into_iter().map(|input| shopper.call("checkout/place", json!({"input": input})))).await;
+    let placed: Vec<&Value> = answers.iter().filter(|(status, _)| *status == 200).map(|(_, body)| body).collect();
+    assert_eq!(placed.len(), 2, "{answers:?}");
+    for (status, body) in answers.iter().filter(|(status, _)| *status != 200) {
+        assert_limited(*status, body, "a place past the limit");
+    }
+    for next in placed {
+        assert_eq!(shopper.order(&order_id(next)).await["status"], "Captured");
+    }
     let hits: i64 = sqlx::query_scalar("SELECT count(*) FROM checkout_limit_hits WHERE scope = 'place'")
         .fetch_one(&app.pool)
         .await
