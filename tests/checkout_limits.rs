@@ -26,6 +26,13 @@ fn assert_limited(status: u16, body: &Value, what: &str) {
     assert!(message.contains("not been charged"), "{what}: {body}");
 }
 
+/// (places counted against addresses, orders) in the database.
+async fn places_counted_and_orders(app: &TestApp) -> (i64, i64) {
+    let count = |sql| sqlx::query_scalar::<_, i64>(sql).fetch_one(&app.pool);
+    let hits = count("SELECT count(*) FROM checkout_limit_hits WHERE scope = 'place'").await.unwrap();
+    (hits, count("SELECT count(*) FROM orders").await.unwrap())
+}
+
 #[tokio::test]
 async fn places_are_limited_per_client_address() {
     let app = app_with(&[("CHECKOUT_PLACES_PER_ADDRESS", "3")]).await;
@@ -100,12 +107,7 @@ async fn a_place_counts_with_its_order() {
     }
     let (status, body) = shopper.try_place("4000000000001000", "4000000000001000", "tee:1").await.err().unwrap();
     assert_limited(status, &body, "a third place");
-    let hits: i64 = sqlx::query_scalar("SELECT count(*) FROM checkout_limit_hits WHERE scope = 'place'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders").fetch_one(&app.pool).await.unwrap();
-    assert_eq!((hits, orders), (2, 2));
+    assert_eq!(places_counted_and_orders(&app).await, (2, 2));
 }
 
 /// Places sent at once from one address, past its limit: the count and the order are written together in
@@ -129,10 +131,5 @@ async fn places_at_once_get_no_more_than_the_limit() {
     for next in placed {
         assert_eq!(shopper.order(&order_id(next)).await["status"], "Captured");
     }
-    let hits: i64 = sqlx::query_scalar("SELECT count(*) FROM checkout_limit_hits WHERE scope = 'place'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders").fetch_one(&app.pool).await.unwrap();
-    assert_eq!((hits, orders), (2, 2));
+    assert_eq!(places_counted_and_orders(&app).await, (2, 2));
 }
